@@ -1,0 +1,30 @@
+//! The domain of `preuves`: what a catalogue, a referencing and a candidature are, and the
+//! proof-plan engine that says, for every requirement of a candidature's scope, whether a proof
+//! must be deposited or why it is masked (rules R1–R9 of `DOMAIN.md`).
+//!
+//! This crate is pure: no I/O, no async, no database. Everything here is a function of its
+//! arguments, which is what lets the engine be tested with tables, properties and snapshots, and
+//! lets the command line, the API and the pages give the very same answer.
+
+#![forbid(unsafe_code)]
+
+pub mod candidature;
+pub mod catalogue;
+pub mod date;
+pub mod ids;
+pub mod plan;
+pub mod scenario;
+pub mod text;
+pub mod version;
+
+pub use candidature::{AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus};
+pub use catalogue::{
+    Catalogue, CatalogueError, Dispositif, DispositifKey, EquivalencePair, Perimeter, ProofSpec,
+    Rem, Requirement, Scenario, Wave,
+};
+pub use date::IsoDate;
+pub use ids::{ChapterCode, DispositifCode, IdError, Nru, Profile, RequirementId, Siren, SocleId};
+pub use plan::{
+    Plan, PlanEntry, Reason, Refusal, RefusalCode, Register, Rule, Status, Summary, compute_plan,
+};
+pub use version::Version;
