@@ -64,7 +64,7 @@ impl<'de> Deserialize<'de> for Wave {
 }
 
 /// On a requirement of a vague-2 REM: carried over from vague 1, or new in vague 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Perimeter {
     /// `Vague 1`: may be masked by héritage.
     #[serde(rename = "Vague 1")]
@@ -346,7 +346,9 @@ pub enum CatalogueError {
         key: DispositifKey,
     },
     /// A predecessor that is not a vague-1 dispositif of the catalogue.
-    #[error("le prédécesseur « {predecessor} » de {key} n'est pas un dispositif de vague 1 du catalogue")]
+    #[error(
+        "le prédécesseur « {predecessor} » de {key} n'est pas un dispositif de vague 1 du catalogue"
+    )]
     UnknownPredecessor {
         /// The vague-2 dispositif.
         key: DispositifKey,
@@ -360,7 +362,9 @@ pub enum CatalogueError {
         id: RequirementId,
     },
     /// An equivalence-table side that names no requirement of the catalogue.
-    #[error("la table d'équivalence cite l'exigence {id} du dispositif {code}, introuvable en vague 2")]
+    #[error(
+        "la table d'équivalence cite l'exigence {id} du dispositif {code}, introuvable en vague 2"
+    )]
     UnknownEquivalenceRequirement {
         /// Dispositif code.
         code: DispositifCode,
@@ -466,7 +470,8 @@ impl Catalogue {
             .into_iter()
             .map(|reqs| {
                 let mut index = RemIndex::default();
-                let mut by_key: Vec<Vec<u32>> = vec![Vec::new(); if reqs.is_empty() { 0 } else { key_count }];
+                let mut by_key: Vec<Vec<u32>> =
+                    vec![Vec::new(); if reqs.is_empty() { 0 } else { key_count }];
                 index.offsets.push(0);
                 for (pos, mut keys) in reqs.into_iter().enumerate() {
                     keys.sort_unstable();
@@ -542,7 +547,11 @@ impl Catalogue {
         let Some(di) = self.position(key) else {
             return Vec::new();
         };
-        let Some(pos) = self.dispositifs[di].rem.as_ref().and_then(|r| r.position(id)) else {
+        let Some(pos) = self.dispositifs[di]
+            .rem
+            .as_ref()
+            .and_then(|r| r.position(id))
+        else {
             return Vec::new();
         };
         let keys = self.common_keys(di, pos);

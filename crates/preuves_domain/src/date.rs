@@ -108,7 +108,10 @@ mod tests {
         assert!(a < b);
         assert_eq!(a.to_string(), "2026-12-15");
         assert_eq!(a.to_french(), "15/12/2026");
-        assert_eq!(IsoDate::from_ymd(2024, 2, 29), IsoDate::parse("2024-02-29").ok());
+        assert_eq!(
+            IsoDate::from_ymd(2024, 2, 29),
+            IsoDate::parse("2024-02-29").ok()
+        );
     }
 
     #[test]

@@ -135,7 +135,10 @@ impl ChapterCode {
     pub fn parse(raw: &str) -> Result<Self, IdError> {
         let what = "le code de chapitre";
         let code = non_empty(raw, what)?;
-        if code.chars().any(|c| c.is_whitespace() || c == '/' || c == '.') {
+        if code
+            .chars()
+            .any(|c| c.is_whitespace() || c == '/' || c == '.')
+        {
             return Err(IdError::Invalid {
                 what,
                 value: code,
@@ -275,7 +278,7 @@ impl Siren {
                 }
             })
             .sum();
-        sum % 10 == 0
+        sum.is_multiple_of(10)
     }
 }
 string_newtype!(Siren);

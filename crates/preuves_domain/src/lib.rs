@@ -17,7 +17,9 @@ pub mod scenario;
 pub mod text;
 pub mod version;
 
-pub use candidature::{AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus};
+pub use candidature::{
+    AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus,
+};
 pub use catalogue::{
     Catalogue, CatalogueError, Dispositif, DispositifKey, EquivalencePair, Perimeter, ProofSpec,
     Rem, Requirement, Scenario, Wave,

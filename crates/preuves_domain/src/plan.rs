@@ -354,7 +354,8 @@ pub fn compute_plan<'a, R: Register + ?Sized>(
 ) -> Result<Plan<'a>, Vec<Refusal>> {
     let mut refusals = Vec::new();
     let target = check_target(catalogue, candidature, &mut refusals);
-    let (heritage, equivalence) = classify_nrus(catalogue, register, candidature, target, &mut refusals);
+    let (heritage, equivalence) =
+        classify_nrus(catalogue, register, candidature, target, &mut refusals);
     if let Some(late) = &candidature.late {
         check_late_nrus(register, late, target, &mut refusals);
     }
@@ -373,7 +374,15 @@ pub fn compute_plan<'a, R: Register + ?Sized>(
             "R6 : plusieurs noms commerciaux sont déclarés sans l'attestation sur l'honneur indiquant qu'il s'agit de la même solution ; la candidature ne pourra pas être déposée sans elle.".to_owned(),
         ));
     }
-    Ok(build_plan(catalogue, candidature, ti, target, heritage, equivalence, warnings))
+    Ok(build_plan(
+        catalogue,
+        candidature,
+        ti,
+        target,
+        heritage,
+        equivalence,
+        warnings,
+    ))
 }
 
 /// Checks the target, its optional profiles and the components' chapters.
@@ -564,10 +573,7 @@ fn classify_nrus<'a, R: Register + ?Sized>(
         }
     }
     heritage.sort_by_key(|(order, _)| *order);
-    (
-        heritage.into_iter().map(|(_, r)| r).collect(),
-        equivalence,
-    )
+    (heritage.into_iter().map(|(_, r)| r).collect(), equivalence)
 }
 
 /// R8 (exists, same vendor, valid), a known dispositif, then R4. Returns the referencing if it
@@ -686,9 +692,7 @@ fn check_late_nrus<R: Register + ?Sized>(
                     RefusalCode::LateNruNotAllowed,
                     Some(Rule::R5),
                     "late_nrus",
-                    format!(
-                        "R5 : le NRU {nru} ne peut pas être ajouté après le dépôt : {why}."
-                    ),
+                    format!("R5 : le NRU {nru} ne peut pas être ajouté après le dépôt : {why}."),
                 )
                 .with_nru(nru),
             );
@@ -754,11 +758,17 @@ fn build_plan<'a>(
             continue;
         }
         let (status, reason) = if let Some(component) = component_of[rem.chapter_of(pos)] {
-            (Status::ToDeposit, Some(Reason::AdditionalComponent { component }))
+            (
+                Status::ToDeposit,
+                Some(Reason::AdditionalComponent { component }),
+            )
         } else if let (Perimeter::Wave1, Some(referencing)) =
             (requirement.perimeter, heritage_of[profile])
         {
-            (Status::MaskedHeritage, Some(Reason::Heritage { referencing }))
+            (
+                Status::MaskedHeritage,
+                Some(Reason::Heritage { referencing }),
+            )
         } else if let Some(found) = source.as_ref().and_then(|(r, ei, d, srem, held)| {
             catalogue
                 .common_keys(ti, pos)

@@ -11,7 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::candidature::{AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus};
+use crate::candidature::{
+    AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus,
+};
 use crate::catalogue::{Catalogue, DispositifKey, Perimeter, Wave};
 use crate::date::IsoDate;
 use crate::ids::{ChapterCode, DispositifCode, Nru, Profile, RequirementId, Siren};
@@ -103,10 +105,47 @@ pub struct ScenarioCandidature {
     pub complete_on: Option<IsoDate>,
 }
 
+/// Why a scenario file could not be read: where, and what, in French.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {}{message}", if path.is_empty() { String::new() } else { format!("{path} : ") })]
+pub struct ScenarioError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The key path of the value at fault (`candidature.vendor`), empty at the top.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
 impl ScenarioFile {
-    /// Parses a scenario from JSON text.
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Parses a scenario from JSON text, naming the line, column and key path of any error.
+    pub fn from_json(text: &str) -> Result<Self, ScenarioError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            // serde_json appends " at line L column C" to its messages: we report them apart.
+            let raw = inner.to_string();
+            let message = raw
+                .rfind(" at line ")
+                .map_or(raw.as_str(), |i| &raw[..i])
+                .to_owned();
+            let message = match inner.classify() {
+                serde_json::error::Category::Syntax => format!("JSON mal formé : {message}"),
+                serde_json::error::Category::Eof => {
+                    "le fichier s'arrête avant la fin du JSON".to_owned()
+                }
+                serde_json::error::Category::Io | serde_json::error::Category::Data => message,
+            };
+            ScenarioError {
+                line: inner.line(),
+                column: inner.column(),
+                path: if path == "." { String::new() } else { path },
+                message,
+            }
+        })
     }
 
     /// The register and candidature as domain values.

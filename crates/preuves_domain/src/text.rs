@@ -38,7 +38,14 @@ pub fn render(answer: &Answer) -> String {
     }
     let _ = writeln!(out);
 
-    let headers = ["Exigence", "Périmètre", "Profil", "Chapitre", "Statut", "Motif"];
+    let headers = [
+        "Exigence",
+        "Périmètre",
+        "Profil",
+        "Chapitre",
+        "Statut",
+        "Motif",
+    ];
     let rows: Vec<[String; 6]> = answer
         .requirements
         .iter()

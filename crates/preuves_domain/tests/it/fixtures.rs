@@ -18,7 +18,13 @@ pub(crate) fn key(code: &str, wave: u8) -> DispositifKey {
 }
 
 /// A requirement with one scenario of `proofs` proofs.
-pub(crate) fn req(id: &str, perimeter: Perimeter, profile: &str, socle: Option<&str>, proofs: usize) -> Requirement {
+pub(crate) fn req(
+    id: &str,
+    perimeter: Perimeter,
+    profile: &str,
+    socle: Option<&str>,
+    proofs: usize,
+) -> Requirement {
     let id = RequirementId::parse(id).unwrap();
     Requirement {
         chapter_code: id.chapter_code(),
@@ -53,7 +59,10 @@ fn wave1(code: &str, profiles: &[&str]) -> Dispositif {
         corridor: "MS".to_owned(),
         predecessors: vec![],
         date2: None,
-        wave1_profiles: profiles.iter().map(|p| Profile::parse(p).unwrap()).collect(),
+        wave1_profiles: profiles
+            .iter()
+            .map(|p| Profile::parse(p).unwrap())
+            .collect(),
         rem: None,
     }
 }
@@ -118,12 +127,21 @@ pub(crate) fn nru(s: &str) -> Nru {
 }
 
 /// A valid referencing of solution A (main component `A-core`) held by [`VENDOR`].
-pub(crate) fn referencing(n: &str, code: &str, wave: u8, profiles: &[&str], version: &str) -> Referencing {
+pub(crate) fn referencing(
+    n: &str,
+    code: &str,
+    wave: u8,
+    profiles: &[&str],
+    version: &str,
+) -> Referencing {
     Referencing {
         nru: nru(n),
         vendor: Siren::parse(VENDOR).unwrap(),
         dispositif: key(code, wave),
-        profiles: profiles.iter().map(|p| Profile::parse(p).unwrap()).collect(),
+        profiles: profiles
+            .iter()
+            .map(|p| Profile::parse(p).unwrap())
+            .collect(),
         solution: "A".to_owned(),
         main_component: "A-core".to_owned(),
         version: Version::parse(version).unwrap(),
@@ -179,6 +197,9 @@ pub(crate) fn profiles(list: &[&str]) -> Vec<Profile> {
 pub(crate) fn component(name: &str, chapters: &[&str]) -> AdditionalComponent {
     AdditionalComponent {
         name: name.to_owned(),
-        chapters: chapters.iter().map(|c| ChapterCode::parse(c).unwrap()).collect(),
+        chapters: chapters
+            .iter()
+            .map(|c| ChapterCode::parse(c).unwrap())
+            .collect(),
     }
 }

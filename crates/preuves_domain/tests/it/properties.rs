@@ -20,7 +20,12 @@ type ReqSpec = (bool, usize, usize, Option<u8>);
 
 fn req_specs(max: usize, profiles: usize) -> impl Strategy<Value = Vec<ReqSpec>> {
     proptest::collection::vec(
-        (any::<bool>(), 0..profiles, 0..CHAPTERS.len(), proptest::option::of(0u8..12)),
+        (
+            any::<bool>(),
+            0..profiles,
+            0..CHAPTERS.len(),
+            proptest::option::of(0u8..12),
+        ),
         0..max,
     )
 }
@@ -32,7 +37,11 @@ fn rem(specs: &[ReqSpec], profiles: &[&str]) -> Rem {
         .map(|(i, &(v1, p, ch, socle))| {
             let id = format!("{}.{i:02}", CHAPTERS[ch]);
             let socle = socle.map(|s| format!("SC.{s}"));
-            let perimeter = if v1 { Perimeter::Wave1 } else { Perimeter::Wave2 };
+            let perimeter = if v1 {
+                Perimeter::Wave1
+            } else {
+                Perimeter::Wave2
+            };
             req(&id, perimeter, profiles[p], socle.as_deref(), 1 + i % 3)
         })
         .collect();
@@ -44,7 +53,10 @@ fn dispositif(code: &str, wave: u8, predecessors: &[&str], rem: Option<Rem>) -> 
         key: key(code, wave),
         name: code.to_owned(),
         corridor: "T".to_owned(),
-        predecessors: predecessors.iter().map(|p| DispositifCode::parse(p).unwrap()).collect(),
+        predecessors: predecessors
+            .iter()
+            .map(|p| DispositifCode::parse(p).unwrap())
+            .collect(),
         date2: None,
         wave1_profiles: vec![],
         rem,
@@ -72,55 +84,71 @@ fn world() -> impl Strategy<Value = World> {
     (
         req_specs(30, TARGET_PROFILES.len()),
         req_specs(30, SOURCE_PROFILES.len()),
-        (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+        ),
     )
         .prop_filter("a target needs requirements", |(t, _, _)| !t.is_empty())
-        .prop_map(|(target_specs, source_specs, (h1, q, chosen, chapters, used))| {
-            let target_rem = rem(&target_specs, &TARGET_PROFILES);
-            let source_rem = rem(&source_specs, &SOURCE_PROFILES);
-            let optional: Vec<Profile> = target_rem
-                .optional_profiles()
-                .enumerate()
-                .filter(|(i, _)| chosen & (1 << i) != 0)
-                .map(|(_, p)| p.clone())
-                .collect();
-            let component_chapters: Vec<ChapterCode> = target_rem
-                .chapters()
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| chapters & (1 << i) != 0 && chapters & 0x80 != 0)
-                .map(|(_, c)| c.clone())
-                .collect();
-            let catalogue = Catalogue::new(
-                vec![
-                    dispositif("P1", 1, &[], None),
-                    dispositif("P2", 1, &[], None),
-                    dispositif("T", 2, &["P1", "P2"], Some(target_rem)),
-                    dispositif("E", 2, &[], Some(source_rem)),
-                ],
-                &[],
-            )
-            .unwrap();
-            let register = vec![
-                referencing("H-1", "P1", 1, &pick(&["X", "Y"], h1), "1.0"),
-                referencing("H-2", "P2", 1, &["Z"], "1.0"),
-                referencing("Q-2", "E", 2, &pick(&SOURCE_PROFILES, q), "2.0"),
-            ];
-            let all: Vec<Nru> = register.iter().map(|r| r.nru.clone()).collect();
-            let (nrus, unused): (Vec<Nru>, Vec<Nru>) =
-                all.into_iter().enumerate().partition(|(i, _)| used & (1 << i) != 0).into_iter_pair();
-            let mut candidature = crate::fixtures::candidature();
-            candidature.target = key("T", 2);
-            candidature.optional_profiles = optional;
-            candidature.nrus = nrus;
-            candidature.version = Version::parse("3.0").unwrap();
-            if !component_chapters.is_empty() {
-                candidature.additional_components =
-                    vec![crate::fixtures::component("Composant", &[])];
-                candidature.additional_components[0].chapters = component_chapters;
-            }
-            World { catalogue, register, candidature, unused }
-        })
+        .prop_map(
+            |(target_specs, source_specs, (h1, q, chosen, chapters, used))| {
+                let target_rem = rem(&target_specs, &TARGET_PROFILES);
+                let source_rem = rem(&source_specs, &SOURCE_PROFILES);
+                let optional: Vec<Profile> = target_rem
+                    .optional_profiles()
+                    .enumerate()
+                    .filter(|(i, _)| chosen & (1 << i) != 0)
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                let component_chapters: Vec<ChapterCode> = target_rem
+                    .chapters()
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| chapters & (1 << i) != 0 && chapters & 0x80 != 0)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                let catalogue = Catalogue::new(
+                    vec![
+                        dispositif("P1", 1, &[], None),
+                        dispositif("P2", 1, &[], None),
+                        dispositif("T", 2, &["P1", "P2"], Some(target_rem)),
+                        dispositif("E", 2, &[], Some(source_rem)),
+                    ],
+                    &[],
+                )
+                .unwrap();
+                let register = vec![
+                    referencing("H-1", "P1", 1, &pick(&["X", "Y"], h1), "1.0"),
+                    referencing("H-2", "P2", 1, &["Z"], "1.0"),
+                    referencing("Q-2", "E", 2, &pick(&SOURCE_PROFILES, q), "2.0"),
+                ];
+                let all: Vec<Nru> = register.iter().map(|r| r.nru.clone()).collect();
+                let (nrus, unused): (Vec<Nru>, Vec<Nru>) = all
+                    .into_iter()
+                    .enumerate()
+                    .partition(|(i, _)| used & (1 << i) != 0)
+                    .into_iter_pair();
+                let mut candidature = crate::fixtures::candidature();
+                candidature.target = key("T", 2);
+                candidature.optional_profiles = optional;
+                candidature.nrus = nrus;
+                candidature.version = Version::parse("3.0").unwrap();
+                if !component_chapters.is_empty() {
+                    candidature.additional_components =
+                        vec![crate::fixtures::component("Composant", &[])];
+                    candidature.additional_components[0].chapters = component_chapters;
+                }
+                World {
+                    catalogue,
+                    register,
+                    candidature,
+                    unused,
+                }
+            },
+        )
 }
 
 /// Splits enumerated pairs into two vectors of values.

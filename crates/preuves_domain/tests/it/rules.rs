@@ -44,7 +44,11 @@ fn r7(id: &str, c: &str) -> (String, Status, Option<String>) {
     (id.to_owned(), Status::ToDeposit, Some(format!("R7 {c}")))
 }
 fn her(id: &str, n: &str) -> (String, Status, Option<String>) {
-    (id.to_owned(), Status::MaskedHeritage, Some(format!("R3 {n}")))
+    (
+        id.to_owned(),
+        Status::MaskedHeritage,
+        Some(format!("R3 {n}")),
+    )
 }
 fn eqv(id: &str, n: &str, source: &str) -> (String, Status, Option<String>) {
     (
@@ -184,7 +188,10 @@ fn heritage_masks_only_the_profiles_the_vague_1_referencing_holds() {
     assert!(lines.contains(&her("PA/va1.01", "REF-MS1-1-0001")));
     assert!(lines.contains(&her("USA/va1.01", "REF-MS1-1-0001")));
     assert!(lines.contains(&dep("PDE/va1.01")));
-    assert!(lines.contains(&dep("PA.01")), "a vague-2 requirement is never inherited");
+    assert!(
+        lines.contains(&dep("PA.01")),
+        "a vague-2 requirement is never inherited"
+    );
 }
 
 #[test]
@@ -232,23 +239,66 @@ fn several_names_without_sworn_statement_is_a_warning_not_a_refusal() {
     assert!(compute_plan(&cat, &reg, &c).unwrap().warnings.is_empty());
 }
 
+/// A change to the base candidature.
+type Change = Box<dyn Fn(&mut Candidature)>;
+
 /// One scenario per refusal code: `(code, change to the base candidature, NRU expected)`.
-fn refusal_table() -> Vec<(RefusalCode, Box<dyn Fn(&mut Candidature)>, Option<&'static str>)> {
+fn refusal_table() -> Vec<(RefusalCode, Change, Option<&'static str>)> {
     use RefusalCode as C;
     let nrus = |list: &'static [&'static str]| {
         move |c: &mut Candidature| c.nrus = list.iter().map(|n| nru(n)).collect()
     };
     vec![
-        (C::TooManyEquivalenceNrus, Box::new(nrus(&["REF-DPI-2-0001", "REF-DPI-2-0004"])), Some("REF-DPI-2-0001")),
-        (C::EquivalenceSameDispositif, Box::new(nrus(&["REF-DUI-MS-2-0001"])), Some("REF-DUI-MS-2-0001")),
-        (C::HeritageWrongDispositif, Box::new(nrus(&["REF-DPI-1-0001"])), Some("REF-DPI-1-0001")),
-        (C::HeritageDuplicatePredecessor, Box::new(nrus(&["REF-MS2-PDE-1-0002", "REF-MS2-PDE-1-0001"])), Some("REF-MS2-PDE-1-0002")),
-        (C::UnknownDispositif, Box::new(|c: &mut Candidature| c.target = fixtures::key("XYZ", 2)), None),
-        (C::UnknownDispositif, Box::new(nrus(&["REF-XYZ-2-0001"])), Some("REF-XYZ-2-0001")),
-        (C::UnknownNru, Box::new(nrus(&["REF-NOPE-2-0001"])), Some("REF-NOPE-2-0001")),
-        (C::NruOtherVendor, Box::new(nrus(&["REF-DPI-2-0099"])), Some("REF-DPI-2-0099")),
-        (C::NruNotValid, Box::new(nrus(&["REF-DPI-2-0002"])), Some("REF-DPI-2-0002")),
-        (C::MainComponentMismatch, Box::new(nrus(&["REF-DPI-2-0003"])), Some("REF-DPI-2-0003")),
+        (
+            C::TooManyEquivalenceNrus,
+            Box::new(nrus(&["REF-DPI-2-0001", "REF-DPI-2-0004"])),
+            Some("REF-DPI-2-0001"),
+        ),
+        (
+            C::EquivalenceSameDispositif,
+            Box::new(nrus(&["REF-DUI-MS-2-0001"])),
+            Some("REF-DUI-MS-2-0001"),
+        ),
+        (
+            C::HeritageWrongDispositif,
+            Box::new(nrus(&["REF-DPI-1-0001"])),
+            Some("REF-DPI-1-0001"),
+        ),
+        (
+            C::HeritageDuplicatePredecessor,
+            Box::new(nrus(&["REF-MS2-PDE-1-0002", "REF-MS2-PDE-1-0001"])),
+            Some("REF-MS2-PDE-1-0002"),
+        ),
+        (
+            C::UnknownDispositif,
+            Box::new(|c: &mut Candidature| c.target = fixtures::key("XYZ", 2)),
+            None,
+        ),
+        (
+            C::UnknownDispositif,
+            Box::new(nrus(&["REF-XYZ-2-0001"])),
+            Some("REF-XYZ-2-0001"),
+        ),
+        (
+            C::UnknownNru,
+            Box::new(nrus(&["REF-NOPE-2-0001"])),
+            Some("REF-NOPE-2-0001"),
+        ),
+        (
+            C::NruOtherVendor,
+            Box::new(nrus(&["REF-DPI-2-0099"])),
+            Some("REF-DPI-2-0099"),
+        ),
+        (
+            C::NruNotValid,
+            Box::new(nrus(&["REF-DPI-2-0002"])),
+            Some("REF-DPI-2-0002"),
+        ),
+        (
+            C::MainComponentMismatch,
+            Box::new(nrus(&["REF-DPI-2-0003"])),
+            Some("REF-DPI-2-0003"),
+        ),
         (
             C::VersionLower,
             Box::new(|c: &mut Candidature| {
@@ -257,13 +307,30 @@ fn refusal_table() -> Vec<(RefusalCode, Box<dyn Fn(&mut Candidature)>, Option<&'
             }),
             Some("REF-DPI-2-0001"),
         ),
-        (C::UnknownProfile, Box::new(|c: &mut Candidature| c.optional_profiles = profiles(&["PA", "XX"])), None),
-        (C::UnknownChapter, Box::new(|c: &mut Candidature| c.additional_components = vec![component("M", &["ZZZ"])]), None),
-        (C::TargetNotVague2, Box::new(|c: &mut Candidature| c.target = fixtures::key("MS1", 1)), None),
+        (
+            C::UnknownProfile,
+            Box::new(|c: &mut Candidature| c.optional_profiles = profiles(&["PA", "XX"])),
+            None,
+        ),
+        (
+            C::UnknownChapter,
+            Box::new(|c: &mut Candidature| {
+                c.additional_components = vec![component("M", &["ZZZ"])]
+            }),
+            None,
+        ),
+        (
+            C::TargetNotVague2,
+            Box::new(|c: &mut Candidature| c.target = fixtures::key("MS1", 1)),
+            None,
+        ),
         (
             C::LateNruNotAllowed,
             Box::new(|c: &mut Candidature| {
-                c.late = Some(LateEntry { complete_on: None, nrus: vec![nru("REF-DPI-2-0001")] })
+                c.late = Some(LateEntry {
+                    complete_on: None,
+                    nrus: vec![nru("REF-DPI-2-0001")],
+                })
             }),
             Some("REF-DPI-2-0001"),
         ),
@@ -304,12 +371,23 @@ fn every_refusal_code_is_triggered_by_its_scenario_and_alone() {
         let codes: BTreeSet<_> = refusals.iter().map(|r| r.code).collect();
         assert_eq!(codes, BTreeSet::from([code]), "{code}: {refusals:#?}");
         let first = &refusals[0];
-        assert_eq!(first.nru.as_ref().map(|n| n.as_str()), expected_nru, "{code}");
+        assert_eq!(
+            first.nru.as_ref().map(|n| n.as_str()),
+            expected_nru,
+            "{code}"
+        );
         if let Some(n) = expected_nru {
-            assert!(first.message.contains(n), "{code}: message names the NRU: {}", first.message);
+            assert!(
+                first.message.contains(n),
+                "{code}: message names the NRU: {}",
+                first.message
+            );
         }
         if let Some(rule) = first.rule {
-            assert!(first.message.contains(&rule.to_string()), "{code}: message names the rule");
+            assert!(
+                first.message.contains(&rule.to_string()),
+                "{code}: message names the rule"
+            );
         }
         covered.insert(code);
     }

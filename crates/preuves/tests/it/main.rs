@@ -1,0 +1,8 @@
+//! Integration tests of the `preuves` command and of the engine on the shipped catalogues: the
+//! webinar's four cases on the demonstration catalogue, every refusal code through scenario files,
+//! the command's exit codes and messages, and the real draft REMs when `PREUVES_REAL_DATA` is set.
+
+mod cli;
+mod refusals;
+mod support;
+mod webinar;

@@ -1,0 +1,4 @@
+//! Integration tests on the real data: the six draft vague-2 REMs of February 2023, the
+//! Convergence template and the real catalogue, read from `$PREUVES_REAL_DATA`.
+
+mod real;
