@@ -1,0 +1,56 @@
+//! Text folding for search: lower case and without French diacritics, computed in Rust so that
+//! both backends compare the same bytes (SQLite's `LOWER` only folds ASCII).
+
+/// Folds `s` for search: lower case, diacritics removed, ligatures expanded.
+pub(crate) fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => out.push('a'),
+            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+            'î' | 'ï' | 'í' | 'ì' => out.push('i'),
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => out.push('o'),
+            'ù' | 'û' | 'ü' | 'ú' => out.push('u'),
+            'ÿ' => out.push('y'),
+            'ç' => out.push('c'),
+            'ñ' => out.push('n'),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            // Typographic apostrophes and non-breaking spaces, frequent in French documents.
+            '\u{2019}' | '\u{2018}' => out.push('\''),
+            '\u{a0}' | '\u{202f}' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `LIKE` pattern matching `query` (folded) anywhere, with `\` as the escape character.
+pub(crate) fn contains_pattern(query: &str) -> String {
+    let mut p = String::with_capacity(query.len() + 2);
+    p.push('%');
+    for c in fold(query.trim()).chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_case_and_accents() {
+        assert_eq!(fold("Éditeur ÉLÈVE Œuvre"), "editeur eleve oeuvre");
+        assert_eq!(fold("l\u{2019}INS"), "l'ins");
+    }
+
+    #[test]
+    fn like_wildcards_in_the_query_are_escaped() {
+        assert_eq!(contains_pattern(" 50%_a\\ "), "%50\\%\\_a\\\\%");
+    }
+}

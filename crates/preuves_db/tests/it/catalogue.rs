@@ -1,0 +1,237 @@
+//! The catalogue: dispositifs, REM versions, search, shared requirements.
+
+use preuves_db::{Actor, DbError, RequirementQuery};
+use preuves_domain::{ChapterCode, Perimeter, Profile, Rem, Wave};
+
+use crate::fixtures::{catalogue, dui_requirements, equivalences, key, req, rid, seed_catalogue};
+use crate::helpers::for_each_backend;
+
+#[tokio::test]
+async fn a_loaded_catalogue_equals_the_one_stored() {
+    for_each_backend(|db| async move {
+        let seed = db
+            .import_catalogue(&catalogue(), &equivalences(), "demo", &Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(seed.dispositifs_changed, 4);
+        assert_eq!(seed.rem_versions.len(), 2);
+        assert!(seed.equivalences_replaced);
+
+        let stored = catalogue();
+        let loaded = db.load_catalogue().await.unwrap();
+        assert_eq!(loaded.dispositifs(), stored.dispositifs());
+        // The equivalence table made it too: DUI-MS USA.01 is shared with DPI HOP.01.
+        let shared: Vec<_> = loaded
+            .shared_with(&key("DUI-MS", 2), &rid("USA.01"))
+            .into_iter()
+            .map(|(d, r)| (d.key.clone(), r.id.clone()))
+            .collect();
+        assert_eq!(shared, vec![(key("DPI", 2), rid("HOP.01"))]);
+
+        // Importing the same catalogue again changes nothing.
+        let again = db
+            .import_catalogue(&catalogue(), &equivalences(), "demo", &Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(again, preuves_db::CatalogueSeed::default());
+        let revision = db.catalogue_revision().await.unwrap();
+        db.import_catalogue(&catalogue(), &equivalences(), "demo", &Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.catalogue_revision().await.unwrap(),
+            revision,
+            "no change, no bump"
+        );
+        assert_eq!(db.list_rem_versions(&key("DPI", 2)).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_rem_version_keeps_the_old_and_becomes_current() {
+    for_each_backend(|db| async move {
+        assert_eq!(db.catalogue_revision().await.unwrap(), 0);
+        seed_catalogue(&db).await;
+        let seeded = db.catalogue_revision().await.unwrap();
+        assert!(seeded > 0);
+        let dui = key("DUI-MS", 2);
+        let mut second = dui_requirements();
+        second.push(req("PA.02", Perimeter::Wave2, "PA", None, 2));
+        second[0].text = "Texte révisé".to_owned();
+        let second = Rem::new(second).unwrap();
+        let v2 = db
+            .import_rem_version(
+                &dui,
+                &second,
+                "REM-DUI-MS-v2.xlsx",
+                "ab12",
+                9,
+                &Actor::System,
+            )
+            .await
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        assert_eq!(v2.requirement_count, 7);
+        assert_eq!(v2.imported_by, "system");
+        assert!(db.catalogue_revision().await.unwrap() > seeded);
+
+        let versions = db.list_rem_versions(&dui).await.unwrap();
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        let (_, first) = db.load_rem(versions[0].id).await.unwrap().unwrap();
+        assert_eq!(first, Rem::new(dui_requirements()).unwrap());
+
+        let current = db.load_catalogue().await.unwrap();
+        assert_eq!(
+            current.dispositif(&dui).unwrap().rem.as_ref(),
+            Some(&second)
+        );
+        let pinned = db.load_catalogue_pinned(&[versions[0].id]).await.unwrap();
+        assert_eq!(pinned.dispositif(&dui).unwrap().rem.as_ref(), Some(&first));
+
+        let listed = db.list_dispositifs().await.unwrap();
+        let dui_summary = listed.iter().find(|d| d.key == dui).unwrap();
+        assert_eq!(dui_summary.current_rem.as_ref().unwrap().id, v2.id);
+        let ms1 = listed.iter().find(|d| d.key == key("MS1", 1)).unwrap();
+        assert!(ms1.current_rem.is_none());
+        assert_eq!(ms1.wave1_profiles.len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rems_go_only_to_known_vague_2_dispositifs() {
+    for_each_backend(|db| async move {
+        seed_catalogue(&db).await;
+        let rem = Rem::new(dui_requirements()).unwrap();
+        let err = db
+            .import_rem_version(&key("MS1", 1), &rem, "x.csv", "00", 1, &Actor::System)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DbError::Invalid(_)), "{err:?}");
+        let err = db
+            .import_rem_version(&key("XYZ", 2), &rem, "x.csv", "00", 1, &Actor::System)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DbError::NotFound), "{err:?}");
+        assert_eq!(db.list_rem_versions(&key("MS1", 1)).await.unwrap().len(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn requirements_are_searched_without_regard_to_case_or_accents() {
+    for_each_backend(|db| async move {
+        seed_catalogue(&db).await;
+        let all = db
+            .search_requirements(&RequirementQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all.total, 10);
+
+        // Accents and case forgiven; the text says « Élève ».
+        let hits = db
+            .search_requirements(&RequirementQuery {
+                text: Some("ELEVE".into()),
+                limit: 3,
+                offset: 0,
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((hits.total, hits.items.len()), (10, 3));
+        let page2 = db
+            .search_requirements(&RequirementQuery {
+                text: Some("élève".into()),
+                limit: 3,
+                offset: 9,
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page2.items.len(), 1);
+        assert_eq!(page2.items[0].id, rid("PA.01"));
+
+        // By id fragment, within one dispositif.
+        let hits = db
+            .search_requirements(&RequirementQuery {
+                text: Some("ins/VA1".into()),
+                dispositif: Some(key("DUI-MS", 2)),
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(hits.items.len(), 1);
+        assert_eq!(hits.items[0].id, rid("INS/va1.01"));
+        assert_eq!(hits.items[0].dispositif, key("DUI-MS", 2));
+
+        // LIKE wildcards typed by the user match literally.
+        let none = db
+            .search_requirements(&RequirementQuery {
+                text: Some("%".into()),
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(none.total, 0);
+
+        let pa = db
+            .search_requirements(&RequirementQuery {
+                profile: Some(Profile::parse("PA").unwrap()),
+                chapter: Some(ChapterCode::parse("pa").unwrap()),
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(pa.total, 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_requirement_shows_the_other_dispositifs_sharing_it() {
+    for_each_backend(|db| async move {
+        seed_catalogue(&db).await;
+        let dui = key("DUI-MS", 2);
+        let detail = db
+            .find_current_requirement(&dui, &rid("DMP.01"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(detail.ordinal, 2);
+        assert_eq!(detail.requirement.scenarios[0].proofs.len(), 3);
+        assert_eq!(detail.rem.dispositif, dui);
+
+        let by_socle = db.shared_requirements(&dui, &rid("DMP.01")).await.unwrap();
+        assert_eq!(by_socle.len(), 1);
+        assert_eq!(
+            (by_socle[0].dispositif.clone(), by_socle[0].id.clone()),
+            (key("DPI", 2), rid("DMP.01"))
+        );
+        assert_eq!(by_socle[0].dispositif.wave, Wave::Two);
+
+        let by_pair = db
+            .shared_requirements(&key("DPI", 2), &rid("HOP.01"))
+            .await
+            .unwrap();
+        assert_eq!(by_pair.len(), 1);
+        assert_eq!(by_pair[0].id, rid("USA.01"));
+
+        assert!(
+            db.shared_requirements(&dui, &rid("PA.01"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            db.find_current_requirement(&dui, &rid("NOPE.01"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    })
+    .await;
+}
