@@ -1,19 +1,26 @@
 //! The `preuves` command.
 //!
-//! `simulate` evaluates a scenario file (`DOMAIN.md` §7) against a catalogue directory and prints
-//! the proof plan; `check-catalogue` loads a catalogue and reports what its import found. Exit
-//! codes are part of the interface: 0 when the work was done (a simulation whose answer holds
-//! refusals included), 2 when the input cannot be used, 1 for an unexpected failure.
+//! - `serve` runs the platform (embedded SQLite by default, PostgreSQL with `--database-url`);
+//!   `--demo` loads the demonstration catalogue and accounts.
+//! - `migrate`, `create-user` and `import` administer a platform's database.
+//! - `simulate` evaluates a scenario file (`DOMAIN.md` §7) against a catalogue directory and
+//!   prints the proof plan; `check-catalogue` loads a catalogue and reports what its import found.
+//!
+//! Exit codes are part of the interface: 0 when the work was done (a simulation whose answer
+//! holds refusals included), 2 when the input cannot be used, 1 for an unexpected failure.
 
 #![forbid(unsafe_code)]
 
+mod admin;
+mod demo;
+mod serve;
+mod simulate;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use preuves_domain::scenario::ScenarioFile;
-use preuves_import::catalogue::{LoadedCatalogue, load_catalogue};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Proof plans for the Ségur referencing, with proof equivalence and inheritance.
 #[derive(Debug, Parser)]
@@ -23,8 +30,30 @@ struct Cli {
     command: Command,
 }
 
+/// Where the platform keeps its data.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Storage {
+    /// The data folder (embedded database, proof files).
+    #[arg(long, env = "PREUVES_DATA_DIR", default_value = "preuves-data")]
+    data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://...`) to use instead of the embedded SQLite database.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs the web platform.
+    Serve(serve::ServeArgs),
+    /// Creates or upgrades the database schema, then exits.
+    Migrate {
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Creates an account; the password is read from standard input (one line).
+    CreateUser(admin::CreateUserArgs),
+    /// Imports a REM file (CSV or XLSX) as a new version of a dispositif's REM.
+    Import(admin::ImportArgs),
     /// Computes the proof plan of a scenario file (JSON of DOMAIN.md §7) and prints it.
     Simulate {
         /// The catalogue.toml of a catalogue directory.
@@ -46,22 +75,29 @@ enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Text,
 }
 
 /// A failure with its exit code: 2 for unusable input, 1 otherwise.
-struct Failure {
-    code: u8,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl Failure {
-    fn input(message: impl Into<String>) -> Self {
+    pub(crate) fn input(message: impl Into<String>) -> Self {
         Self {
             code: 2,
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn unexpected(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 1,
+            message: message.to_string(),
         }
     }
 }
@@ -73,8 +109,12 @@ fn main() -> ExitCode {
             catalogue,
             scenario,
             format,
-        } => simulate(&catalogue, &scenario, format),
-        Command::CheckCatalogue { catalogue } => check_catalogue(&catalogue),
+        } => simulate::simulate(&catalogue, &scenario, format),
+        Command::CheckCatalogue { catalogue } => simulate::check_catalogue(&catalogue),
+        Command::Serve(args) => run_async(serve::serve(args)),
+        Command::Migrate { storage } => run_async(admin::migrate(storage)),
+        Command::CreateUser(args) => run_async(admin::create_user(args)),
+        Command::Import(args) => run_async(admin::import(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -86,66 +126,36 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads a catalogue, turning every import error into one message naming files, lines and ids.
-fn load(path: &Path) -> Result<LoadedCatalogue, Failure> {
-    load_catalogue(path).map_err(|failure| {
-        Failure::input(format!(
-            "Catalogue inutilisable : {}\n{failure}",
-            path.display()
-        ))
-    })
+fn run_async(task: impl std::future::Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::unexpected)?
+        .block_on(task)
 }
 
-fn simulate(catalogue: &Path, scenario: &Path, format: Format) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(scenario).map_err(|e| {
-        Failure::input(format!(
-            "{} : lecture du scénario impossible : {e}",
-            scenario.display()
-        ))
-    })?;
-    let file = ScenarioFile::from_json(&text)
-        .map_err(|e| Failure::input(format!("{}:{e}", scenario.display())))?;
-    let loaded = load(catalogue)?;
-    let answer = file.evaluate(&loaded.catalogue);
-    let rendered = match format {
-        Format::Json => answer.to_json_pretty(),
-        Format::Text => preuves_domain::text::render(&answer),
-    };
-    print(&rendered)
-}
-
-fn check_catalogue(path: &Path) -> Result<(), Failure> {
-    let loaded = load(path)?;
-    let mut out = String::new();
-    for d in loaded.catalogue.dispositifs() {
-        let rem = d.rem.as_ref().map_or_else(String::new, |rem| {
-            format!(
-                " : {} exigences, {} preuves attendues, profils optionnels : {}",
-                rem.requirements().len(),
-                rem.proof_count(),
-                rem.optional_profiles()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
-        out.push_str(&format!("{} — {}{rem}\n", d.key, d.name));
-    }
-    if !loaded.warnings.is_empty() {
-        out.push_str(&format!("\n{} avertissement(s) :\n", loaded.warnings.len()));
-        for w in &loaded.warnings {
-            out.push_str(&format!("  {w}\n"));
+impl Storage {
+    /// The database URL: the one given, or the embedded SQLite file in the data folder.
+    pub(crate) fn database_url(&self) -> Result<String, Failure> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
         }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            Failure::input(format!(
+                "{} : création du dossier de données impossible : {e}",
+                self.data_dir.display()
+            ))
+        })?;
+        Ok(preuves_db::Db::sqlite_url(
+            &self.data_dir.join("preuves.sqlite3"),
+        ))
     }
-    print(&out)
-}
 
-fn print(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", text.trim_end())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("écriture sur la sortie standard impossible : {e}"),
-        })
+    /// Connects (and migrates).
+    pub(crate) async fn connect(&self) -> Result<preuves_db::Db, Failure> {
+        let url = self.database_url()?;
+        preuves_db::Db::connect(&url)
+            .await
+            .map_err(|e| Failure::unexpected(format!("base de données inaccessible : {e}")))
+    }
 }

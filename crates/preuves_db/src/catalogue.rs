@@ -141,6 +141,8 @@ pub struct RequirementQuery {
     pub profile: Option<Profile>,
     /// Only this chapter.
     pub chapter: Option<ChapterCode>,
+    /// Only this périmètre.
+    pub perimeter: Option<Perimeter>,
     /// Page size (at most [`MAX_PAGE`]).
     pub limit: u32,
     /// Hits to skip.
@@ -154,6 +156,7 @@ impl Default for RequirementQuery {
             dispositif: None,
             profile: None,
             chapter: None,
+            perimeter: None,
             limit: 50,
             offset: 0,
         }
@@ -581,7 +584,8 @@ impl Db {
     }
 
     /// Stores `rem` as a new version of the REM of the (vague-2) dispositif `key`, in one
-    /// transaction with its audit entry. `sha256` and `rows` describe the source file.
+    /// transaction with its audit entry. `sha256` and `rows` describe the source file. No import
+    /// report is kept (see [`Db::import_rem_version_with_report`]).
     pub async fn import_rem_version(
         &self,
         key: &DispositifKey,
@@ -589,6 +593,24 @@ impl Db {
         source_name: &str,
         sha256: &str,
         rows: i64,
+        actor: &Actor,
+    ) -> Result<RemVersion> {
+        self.import_rem_version_with_report(key, rem, source_name, sha256, rows, None, actor)
+            .await
+    }
+
+    /// Like [`Db::import_rem_version`], keeping with the version the importer's report (its
+    /// warnings, as JSON text; the shape is the caller's), in the same transaction. The report
+    /// is read back by [`Db::rem_version_report`].
+    #[expect(clippy::too_many_arguments, reason = "one row's columns")]
+    pub async fn import_rem_version_with_report(
+        &self,
+        key: &DispositifKey,
+        rem: &Rem,
+        source_name: &str,
+        sha256: &str,
+        rows: i64,
+        report: Option<&str>,
         actor: &Actor,
     ) -> Result<RemVersion> {
         let mut tx = self.begin_audited().await?;
@@ -608,8 +630,8 @@ impl Db {
         let count = i64::try_from(rem.requirements().len()).unwrap_or(i64::MAX);
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO rem_versions (dispositif_id, version, source_name, sha256, row_count, \
-             requirement_count, imported_at, imported_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             requirement_count, imported_at, imported_by, report) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(dispositif.id)
         .bind(next)
@@ -619,6 +641,7 @@ impl Db {
         .bind(count)
         .bind(now)
         .bind(actor.to_string())
+        .bind(report)
         .fetch_one(tx.conn())
         .await?;
         for (ordinal, r) in rem.requirements().iter().enumerate() {
@@ -865,6 +888,17 @@ impl Db {
         row.map(RemVersion::try_from).transpose()
     }
 
+    /// The import report kept with a REM version: `Ok(None)` when the version does not exist or
+    /// was stored without one (catalogue seed, [`Db::import_rem_version`]).
+    pub async fn rem_version_report(&self, id: RemVersionId) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT report FROM rem_versions WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(report,)| report))
+    }
+
     /// One REM version, with its requirements rebuilt as a domain [`Rem`].
     pub async fn load_rem(&self, id: RemVersionId) -> Result<Option<(RemVersion, Rem)>> {
         let Some(version) = self.find_rem_version(id).await? else {
@@ -990,6 +1024,13 @@ impl Db {
             push(
                 "r.chapter_code = ?",
                 Bind::Text(chapter.to_string()),
+                &mut binds,
+            );
+        }
+        if let Some(perimeter) = query.perimeter {
+            push(
+                "r.perimeter = ?",
+                Bind::Text(perimeter.label().to_owned()),
                 &mut binds,
             );
         }

@@ -4,5 +4,6 @@
 
 mod cli;
 mod refusals;
+mod serve;
 mod support;
 mod webinar;

@@ -110,6 +110,8 @@ CREATE TABLE rem_versions (
     requirement_count BIGINT NOT NULL,
     imported_at BIGINT NOT NULL,
     imported_by TEXT NOT NULL,
+    -- The import report (warnings) as JSON text, when the importer kept one.
+    report TEXT,
     CONSTRAINT rem_versions_dispositif_version_key UNIQUE (dispositif_id, version)
 );
 

@@ -75,11 +75,40 @@ async fn a_new_rem_version_keeps_the_old_and_becomes_current() {
         assert_eq!(v2.requirement_count, 7);
         assert_eq!(v2.imported_by, "system");
         assert!(db.catalogue_revision().await.unwrap() > seeded);
+        assert_eq!(db.rem_version_report(v2.id).await.unwrap(), None);
+
+        // A third version keeps its import report; the second is not rewritten.
+        let report = r#"{"warnings":[{"line":3,"message":"colonne absente"}]}"#;
+        let v3 = db
+            .import_rem_version_with_report(
+                &dui,
+                &second,
+                "REM-DUI-MS-v3.csv",
+                "cd34",
+                9,
+                Some(report),
+                &Actor::System,
+            )
+            .await
+            .unwrap();
+        assert_eq!(v3.version, 3);
+        assert_eq!(
+            db.rem_version_report(v3.id).await.unwrap().as_deref(),
+            Some(report)
+        );
+        assert_eq!(db.rem_version_report(v2.id).await.unwrap(), None);
+        assert_eq!(
+            db.rem_version_report(preuves_db::RemVersionId(9999))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(db.find_rem_version(v2.id).await.unwrap().unwrap(), v2);
 
         let versions = db.list_rem_versions(&dui).await.unwrap();
         assert_eq!(
             versions.iter().map(|v| v.version).collect::<Vec<_>>(),
-            [1, 2]
+            [1, 2, 3]
         );
         let (_, first) = db.load_rem(versions[0].id).await.unwrap().unwrap();
         assert_eq!(first, Rem::new(dui_requirements()).unwrap());
@@ -94,7 +123,7 @@ async fn a_new_rem_version_keeps_the_old_and_becomes_current() {
 
         let listed = db.list_dispositifs().await.unwrap();
         let dui_summary = listed.iter().find(|d| d.key == dui).unwrap();
-        assert_eq!(dui_summary.current_rem.as_ref().unwrap().id, v2.id);
+        assert_eq!(dui_summary.current_rem.as_ref().unwrap().id, v3.id);
         let ms1 = listed.iter().find(|d| d.key == key("MS1", 1)).unwrap();
         assert!(ms1.current_rem.is_none());
         assert_eq!(ms1.wave1_profiles.len(), 3);
@@ -187,6 +216,26 @@ async fn requirements_are_searched_without_regard_to_case_or_accents() {
             .await
             .unwrap();
         assert_eq!(pa.total, 2);
+
+        // By périmètre, alone and with a dispositif.
+        let wave1 = db
+            .search_requirements(&RequirementQuery {
+                perimeter: Some(Perimeter::Wave1),
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(wave1.total, 3);
+        assert!(wave1.items.iter().all(|h| h.perimeter == Perimeter::Wave1));
+        let dui_wave2 = db
+            .search_requirements(&RequirementQuery {
+                perimeter: Some(Perimeter::Wave2),
+                dispositif: Some(key("DUI-MS", 2)),
+                ..RequirementQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(dui_wave2.total, 4);
     })
     .await;
 }

@@ -1,0 +1,122 @@
+//! `serve`: the web platform on an address, until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use preuves_web::{AppState, WebConfig};
+use tokio::net::TcpListener;
+
+use crate::{Failure, Storage};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    storage: Storage,
+    /// The address to listen on.
+    #[arg(long, env = "PREUVES_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Loads the demonstration catalogue and accounts (unless already there).
+    #[arg(long)]
+    demo: bool,
+    /// The demonstration catalogue used by --demo.
+    #[arg(long, default_value = "demo/catalogue/catalogue.toml")]
+    demo_catalogue: PathBuf,
+    /// Cookies without the `Secure` attribute (plain HTTP on another host than localhost).
+    #[arg(long)]
+    insecure_cookies: bool,
+    /// Takes the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    #[arg(long)]
+    trust_proxy: bool,
+    /// Where proof files go: a folder (default `<data-dir>/blobs`), or `s3://bucket/prefix?endpoint=...`
+    /// (S3-compatible storage, in a binary built with `--features s3`; credentials from the
+    /// standard AWS environment variables).
+    #[arg(long, env = "PREUVES_BLOB_URL", default_value = "")]
+    blob_url: String,
+    /// Logs as JSON lines.
+    #[arg(long)]
+    log_json: bool,
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second initialisation (tests) is harmless: the first subscriber stays.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    init_logs(args.log_json);
+    let db = args.storage.connect().await?;
+    tracing::info!(backend = db.backend().name(), "database ready");
+    let demo = if args.demo {
+        Some(crate::demo::seed(&db, &args.demo_catalogue).await?)
+    } else {
+        None
+    };
+    let config = WebConfig {
+        secure_cookies: !args.insecure_cookies,
+        trust_proxy: args.trust_proxy,
+        ..WebConfig::default()
+    };
+    let blobs = preuves_storage::BlobStore::from_url(&args.blob_url, &args.storage.data_dir)
+        .map_err(|e| Failure::input(format!("stockage des fichiers inutilisable : {e}")))?;
+    // Uploads cut short by a crash leave staging files behind: remove those older than a day.
+    match blobs
+        .remove_stale_uploads(std::time::Duration::from_secs(24 * 3600))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "stale partial uploads removed"),
+        Err(e) => tracing::warn!(error = %e, "stale upload cleanup failed"),
+    }
+    let app = preuves_web::router(AppState::new(db, config).with_blobs(blobs));
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| Failure::input(format!("écoute impossible sur {} : {e}", args.bind)))?;
+    let address = listener.local_addr().map_err(Failure::unexpected)?;
+    let mut banner = format!("preuves écoute sur http://{address}/\n");
+    if let Some(accounts) = demo {
+        banner.push_str("Comptes de démonstration (mot de passe identique pour les trois) :\n");
+        for (role, email) in accounts.accounts {
+            banner.push_str(&format!("  {role:<15} {email}\n"));
+        }
+        banner.push_str(&format!("  mot de passe    {}\n", crate::demo::PASSWORD));
+    }
+    // A closed standard output (a supervisor that only logs stderr) must not stop the server.
+    if let Err(e) = crate::simulate::print(&banner) {
+        tracing::warn!(error = %e.message, "start-up banner not printed");
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(Failure::unexpected)
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,127 @@
+//! The `preuves` web platform: French server-rendered pages (askama), JSON under `/api/`, on axum.
+//!
+//! [`router`] wires every route in one place. A request goes through, from the outside in: a
+//! request id and a trace span, the error renderer (HTML page or JSON, see [`layout`]), the
+//! security layer (session, CSRF, cookies, see [`security`]), then a thin handler that extracts its
+//! inputs, calls one `preuves_db` function or service, and renders a template.
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod forms;
+pub mod layout;
+mod routes;
+pub mod security;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use preuves_db::Db;
+use preuves_storage::BlobStore;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::AppError;
+
+/// Settings of a running platform.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (off only for plain-HTTP development on another host than localhost).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy only).
+    pub trust_proxy: bool,
+    /// Failed sign-ins for one e-mail address before it is throttled.
+    pub max_failures_per_email: u64,
+    /// Failed sign-ins from one client address before it is throttled.
+    pub max_failures_per_client: u64,
+    /// The throttling window.
+    pub throttle_window: std::time::Duration,
+    /// Largest REM file accepted for import.
+    pub max_rem_upload: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            trust_proxy: false,
+            max_failures_per_email: 5,
+            max_failures_per_client: 30,
+            throttle_window: std::time::Duration::from_secs(15 * 60),
+            max_rem_upload: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Where proof files and attestations are stored.
+    pub blobs: BlobStore,
+    /// The settings.
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// A state over a database with the given settings, storing files in memory (tests); see
+    /// [`AppState::with_blobs`].
+    pub fn new(db: Db, config: WebConfig) -> Self {
+        Self {
+            db,
+            blobs: BlobStore::memory(),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The same state storing files in `blobs`.
+    pub fn with_blobs(mut self, blobs: BlobStore) -> Self {
+        self.blobs = blobs;
+        self
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: pages, API and health checks, with their middleware.
+pub fn router(state: AppState) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        // The path only: query strings may carry search terms users consider private.
+        tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
+    });
+    routes::routes()
+        .fallback(|| async { AppError::NotFound })
+        .layer(from_fn_with_state(state.clone(), security::security_layer))
+        .layer(from_fn(layout::render_errors))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,63 @@
+//! Every route of the platform, wired in one place.
+
+mod accounts;
+mod admin;
+mod auth;
+mod catalogue;
+mod health;
+mod home;
+mod register;
+mod rem_import;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+/// The routes, without middleware (see [`crate::router`]).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/static/app.css", get(home::stylesheet))
+        .route("/static/app.js", get(home::script))
+        .route("/connexion", get(auth::show).post(auth::sign_in))
+        .route("/deconnexion", post(auth::sign_out))
+        .route("/health", get(health::ready))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/admin", get(admin::index))
+        .route(
+            "/admin/organisations",
+            get(accounts::organisations).post(accounts::create_organisation),
+        )
+        .route(
+            "/admin/utilisateurs",
+            get(accounts::users).post(accounts::create_user),
+        )
+        .route(
+            "/admin/utilisateurs/{id}/desactiver",
+            post(accounts::disable_user),
+        )
+        .route(
+            "/admin/utilisateurs/{id}/reactiver",
+            post(accounts::enable_user),
+        )
+        .route("/referencements", get(register::list))
+        .route("/referencements/{nru}", get(register::detail))
+        .route("/admin/referencements/nouveau", get(register::new_form))
+        .route("/admin/referencements", post(register::create))
+        .route("/catalogue", get(catalogue::list))
+        .route("/catalogue/{code}/{wave}", get(catalogue::dispositif))
+        .route(
+            "/catalogue/{code}/{wave}/exigence",
+            get(catalogue::requirement),
+        )
+        // The upload's size is enforced while reading it, against `WebConfig::max_rem_upload`.
+        .route(
+            "/admin/import",
+            get(rem_import::form)
+                .post(rem_import::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/admin/import/{id}", get(rem_import::report))
+}

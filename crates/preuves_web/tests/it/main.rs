@@ -1,0 +1,6 @@
+//! Integration tests of the web platform through its real router.
+
+mod auth;
+mod catalogue;
+mod register;
+mod support;
