@@ -167,13 +167,16 @@ pub(crate) async fn import(args: ImportArgs) -> Result<(), Failure> {
                 Failure::input(format!("REM refusé, rien n'a été importé :\n{failure}"))
             })?;
     let db = args.storage.connect().await?;
+    // The same report shape as an import through the pages, so its page shows the warnings.
+    let report = serde_json::json!({ "warnings": imported.warnings }).to_string();
     let version = db
-        .import_rem_version(
+        .import_rem_version_with_report(
             &key,
             &imported.rem,
             &name,
             &sha,
             i64::try_from(imported.rows).unwrap_or(i64::MAX),
+            Some(&report),
             &Actor::System,
         )
         .await

@@ -224,7 +224,11 @@ impl Client {
     /// The CSRF token forms must carry (fetching a page first if none was seen).
     pub(crate) async fn csrf(&mut self) -> String {
         if self.csrf.is_none() {
+            // A signed-in page carries the session's token; an anonymous one only the sign-in form.
             self.get("/").await;
+        }
+        if self.csrf.is_none() {
+            self.get("/connexion").await;
         }
         self.csrf.clone().expect("a page with a csrf field")
     }

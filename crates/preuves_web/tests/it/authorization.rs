@@ -1,0 +1,331 @@
+//! The authorization matrix: every route, for every role, with the status each must get, and a
+//! check that no page shown to a vendor carries another organisation's data. A route added to
+//! the router without a line here fails `every_route_is_in_the_matrix`.
+
+use axum::http::StatusCode;
+use preuves_db::{Actor, NewReferencing, Role};
+use preuves_domain::{
+    DispositifCode, DispositifKey, IsoDate, Nru, ReferencingStatus, Version, Wave,
+};
+
+use crate::support::{Client, TestApp};
+
+/// What a role gets on a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// 200.
+    Ok,
+    /// A redirect to the sign-in page.
+    SignIn,
+    /// A redirect elsewhere (sign-in page shown to a signed-in user).
+    Redirect,
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+}
+
+use Expect::{Forbidden as F, NotFound as N, Ok as O, Redirect as R, SignIn as S};
+
+const B_NAME: &str = "Bêta Santé Confidentiel";
+const B_SIREN: &str = "552100554";
+const B_NRU: &str = "REF-BETA-2-0002";
+const B_EMAIL: &str = "vendeur-beta@example.fr";
+
+struct World {
+    app: TestApp,
+    anonymous: Client,
+    vendor: Client,
+    instructor: Client,
+    admin: Client,
+    rem_version: i64,
+    user_id: i64,
+}
+
+async fn referencing(app: &TestApp, nru: &str, organisation: preuves_db::OrganisationId) {
+    app.db
+        .insert_referencing(
+            &NewReferencing {
+                nru: Nru::parse(nru).unwrap(),
+                organisation,
+                dispositif: DispositifKey {
+                    code: DispositifCode::parse("DPI").unwrap(),
+                    wave: Wave::Two,
+                },
+                profiles: vec![],
+                solution: format!("Solution {nru}"),
+                main_component: "core".to_owned(),
+                version: Version::parse("1.0").unwrap(),
+                commercial_names: vec![format!("Nom {nru}")],
+                granted_on: IsoDate::parse("2026-01-15").unwrap(),
+                status: ReferencingStatus::Valid,
+                status_reason: None,
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+}
+
+async fn world() -> World {
+    let app = TestApp::new().await;
+    let a = app.organisation("Alpha Logiciels", "732829320").await;
+    let b = app.organisation(B_NAME, B_SIREN).await;
+    referencing(&app, "REF-ALPHA-2-0001", a).await;
+    referencing(&app, B_NRU, b).await;
+    let beta = app.user(B_EMAIL, Role::Vendor, Some(b)).await;
+    let vendor = app
+        .signed_in("vendeur-alpha@example.fr", Role::Vendor, Some(a))
+        .await;
+    let instructor = app
+        .signed_in("instructeur@example.fr", Role::Instructor, None)
+        .await;
+    let admin = app.signed_in("admin@example.fr", Role::Admin, None).await;
+    let rem_version = app
+        .db
+        .list_dispositifs()
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|d| d.current_rem)
+        .expect("a REM version")
+        .id
+        .0;
+    World {
+        anonymous: app.client(),
+        app,
+        vendor,
+        instructor,
+        admin,
+        rem_version,
+        user_id: beta.id.0,
+    }
+}
+
+/// `(route template, concrete path, [anonymous, vendor, instructor, admin])` for every GET.
+fn get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
+    let v = w.rem_version;
+    vec![
+        ("/", "/".into(), [O, O, O, O]),
+        ("/static/app.css", "/static/app.css".into(), [O, O, O, O]),
+        ("/static/app.js", "/static/app.js".into(), [O, O, O, O]),
+        ("/connexion", "/connexion".into(), [O, R, R, R]),
+        ("/health", "/health".into(), [O, O, O, O]),
+        ("/health/live", "/health/live".into(), [O, O, O, O]),
+        ("/health/ready", "/health/ready".into(), [O, O, O, O]),
+        ("/admin", "/admin".into(), [S, F, F, O]),
+        (
+            "/admin/organisations",
+            "/admin/organisations".into(),
+            [S, F, F, O],
+        ),
+        (
+            "/admin/utilisateurs",
+            "/admin/utilisateurs".into(),
+            [S, F, F, O],
+        ),
+        ("/referencements", "/referencements".into(), [S, O, O, O]),
+        (
+            "/referencements/{nru}",
+            "/referencements/REF-ALPHA-2-0001".into(),
+            [S, O, O, O],
+        ),
+        (
+            "/referencements/{nru}",
+            format!("/referencements/{B_NRU}"),
+            [S, N, O, O],
+        ),
+        (
+            "/referencements/{nru}",
+            "/referencements/REF-NOPE-2-0009".into(),
+            [S, N, N, N],
+        ),
+        (
+            "/admin/referencements/nouveau",
+            "/admin/referencements/nouveau".into(),
+            [S, F, F, O],
+        ),
+        ("/catalogue", "/catalogue".into(), [O, O, O, O]),
+        (
+            "/catalogue/{code}/{wave}",
+            "/catalogue/DUI-MS/2".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/catalogue/{code}/{wave}",
+            "/catalogue/DUI-MS/3".into(),
+            [N, N, N, N],
+        ),
+        (
+            "/catalogue/{code}/{wave}/exigence",
+            "/catalogue/DUI-MS/2/exigence?id=INS%2Fva1.01".into(),
+            [O, O, O, O],
+        ),
+        ("/admin/import", "/admin/import".into(), [S, F, F, O]),
+        (
+            "/admin/import/{id}",
+            format!("/admin/import/{v}"),
+            [S, F, F, O],
+        ),
+    ]
+}
+
+/// Every POST route, with a concrete path; only an administrator may use them, apart from the
+/// sign-in and sign-out forms (tested elsewhere).
+fn post_routes(w: &World) -> Vec<(&'static str, String)> {
+    let u = w.user_id;
+    vec![
+        ("/admin/organisations", "/admin/organisations".into()),
+        ("/admin/utilisateurs", "/admin/utilisateurs".into()),
+        (
+            "/admin/utilisateurs/{id}/desactiver",
+            format!("/admin/utilisateurs/{u}/desactiver"),
+        ),
+        (
+            "/admin/utilisateurs/{id}/reactiver",
+            format!("/admin/utilisateurs/{u}/reactiver"),
+        ),
+        ("/admin/referencements", "/admin/referencements".into()),
+        ("/admin/import", "/admin/import".into()),
+    ]
+}
+
+fn check(expect: Expect, status: StatusCode, location: &str, what: &str) {
+    let ok = match expect {
+        Expect::Ok => status == StatusCode::OK,
+        Expect::SignIn => status.is_redirection() && location.starts_with("/connexion"),
+        Expect::Redirect => status.is_redirection() && !location.starts_with("/connexion"),
+        Expect::Forbidden => status == StatusCode::FORBIDDEN,
+        Expect::NotFound => status == StatusCode::NOT_FOUND,
+    };
+    assert!(
+        ok,
+        "{what}: expected {expect:?}, got {status} (location {location:?})"
+    );
+}
+
+#[tokio::test]
+async fn every_role_gets_what_it_may_on_every_page_and_nothing_of_another_organisation() {
+    let mut w = world().await;
+    for (_, path, expected) in get_matrix(&w) {
+        for (i, role) in ["anonyme", "éditeur", "instructeur", "administrateur"]
+            .into_iter()
+            .enumerate()
+        {
+            let client = match i {
+                0 => &mut w.anonymous,
+                1 => &mut w.vendor,
+                2 => &mut w.instructor,
+                _ => &mut w.admin,
+            };
+            let r = client.get(&path).await;
+            check(
+                expected[i],
+                r.status,
+                r.location(),
+                &format!("GET {path} as {role}"),
+            );
+            if i == 1 {
+                for secret in [B_NAME, B_SIREN, B_NRU, B_EMAIL] {
+                    assert!(
+                        !r.body.contains(secret),
+                        "GET {path} shows the vendor {secret}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_organisation_s_referencing_looks_exactly_missing() {
+    let w = world().await;
+    let get = |path: &str| {
+        let req = axum::http::Request::get(path)
+            .header("x-request-id", "fixed-id")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let mut c = w.vendor.clone();
+        async move { c.send(req).await }
+    };
+    let theirs = get(&format!("/referencements/{B_NRU}")).await;
+    let missing = get("/referencements/REF-NOPE-2-0009").await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(theirs.status, missing.status);
+    assert_eq!(theirs.body, missing.body);
+}
+
+#[tokio::test]
+async fn only_administrators_may_post_to_admin_routes() {
+    let mut w = world().await;
+    let before = w.app.db.audit_entries(0, 10_000).await.unwrap().len();
+    for (_, path) in post_routes(&w) {
+        for (role, client) in [
+            ("éditeur", &mut w.vendor),
+            ("instructeur", &mut w.instructor),
+        ] {
+            let r = client
+                .post(&path, &[("nom", "x"), ("siren", "732829320")])
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "POST {path} as {role}");
+        }
+        let r = w.anonymous.post(&path, &[("nom", "x")]).await;
+        assert!(
+            r.status == StatusCode::FORBIDDEN
+                || (r.status.is_redirection() && r.location().starts_with("/connexion")),
+            "POST {path} anonymously: {}",
+            r.status
+        );
+    }
+    let after = w.app.db.audit_entries(0, 10_000).await.unwrap().len();
+    assert_eq!(before, after, "no refused request changed anything");
+}
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    let source = include_str!("../../src/routes/mod.rs");
+    let declared: Vec<&str> = source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|s| s.trim_start().strip_prefix('"'))
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert!(declared.len() >= 20, "parsed {declared:?}");
+    let mut known: Vec<&str> = vec!["/connexion", "/deconnexion"];
+    // The matrices' route templates, without building a world.
+    let gets = [
+        "/",
+        "/static/app.css",
+        "/static/app.js",
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/admin",
+        "/admin/organisations",
+        "/admin/utilisateurs",
+        "/referencements",
+        "/referencements/{nru}",
+        "/admin/referencements/nouveau",
+        "/catalogue",
+        "/catalogue/{code}/{wave}",
+        "/catalogue/{code}/{wave}/exigence",
+        "/admin/import",
+        "/admin/import/{id}",
+    ];
+    let posts = [
+        "/admin/organisations",
+        "/admin/utilisateurs",
+        "/admin/utilisateurs/{id}/desactiver",
+        "/admin/utilisateurs/{id}/reactiver",
+        "/admin/referencements",
+        "/admin/import",
+    ];
+    known.extend(gets);
+    known.extend(posts);
+    for route in declared {
+        assert!(
+            known.contains(&route),
+            "route {route} is missing from the authorization matrix"
+        );
+    }
+}
