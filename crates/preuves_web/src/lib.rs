@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+mod format;
 pub mod forms;
 pub mod layout;
 mod routes;

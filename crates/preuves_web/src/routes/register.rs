@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use preuves_db::{
     Actor, DispositifSummary, NewReferencing, Organisation, OrganisationId, StoredReferencing,
-    Timestamp, constraints,
+    constraints,
 };
 use preuves_domain::{
     DispositifCode, DispositifKey, IsoDate, Nru, Profile, ReferencingStatus, Version, Wave,
@@ -67,32 +67,6 @@ fn parse_key(raw: &str) -> Option<DispositifKey> {
 /// « DPI vague 2 », with a non-breaking space before the number.
 fn key_label(key: &DispositifKey) -> String {
     format!("{} vague\u{a0}{}", key.code, key.wave.number())
-}
-
-/// Days since 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// An instant in French reading form, in UTC: « 15/01/2026 à 14:03 UTC ».
-fn french_instant(at: Timestamp) -> String {
-    let ms = at.as_millis();
-    let (year, month, day) = civil_from_days(ms.div_euclid(86_400_000));
-    let minutes = ms.rem_euclid(86_400_000) / 60_000;
-    format!(
-        "{day:02}/{month:02}/{year:04} à {:02}:{:02}\u{a0}UTC",
-        minutes / 60,
-        minutes % 60
-    )
 }
 
 /// A referencing as the pages show it.
@@ -252,8 +226,8 @@ pub(crate) async fn detail(
         r: RowView::of(&found),
         commercial_names: found.commercial_names.clone(),
         status_reason: found.status_reason.clone(),
-        status_changed: found.status_changed_at.map(french_instant),
-        recorded: french_instant(found.created_at),
+        status_changed: found.status_changed_at.map(crate::format::french_datetime),
+        recorded: crate::format::french_datetime(found.created_at),
     })
 }
 
@@ -673,20 +647,6 @@ mod tests {
         assert_eq!(parse_key("DPI"), None);
         assert_eq!(parse_key("DPI-3"), None);
         assert_eq!(parse_key(""), None);
-    }
-
-    #[test]
-    fn instants_read_in_french() {
-        assert_eq!(
-            french_instant(Timestamp::from_millis(0)),
-            "01/01/1970 à 00:00\u{a0}UTC"
-        );
-        // 2026-01-15T14:03:00Z
-        assert_eq!(
-            french_instant(Timestamp::from_millis(1_768_485_780_000)),
-            "15/01/2026 à 14:03\u{a0}UTC"
-        );
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 
     fn option(profiles: &[&str]) -> DispositifOption {
