@@ -19,11 +19,15 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod candidatures;
 pub mod catalogue;
+pub mod conflicts;
 mod error;
 pub mod organisations;
+pub mod proofs;
 pub mod referencings;
 pub mod sessions;
+pub mod solutions;
 mod text;
 pub mod throttle;
 mod time;
@@ -37,14 +41,21 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use audit::{Actor, AuditBreak, AuditBreakKind, AuditEntry, ChainSummary};
+pub use candidatures::{
+    AdministrativeStep, CandidatureId, CandidatureStatus, ExpectedProof, HonourStatement,
+    LateNrusOutcome, PlanSnapshot, SnapshotEntry, SnapshotReason, SnapshotSummary,
+    StoredCandidature,
+};
 pub use catalogue::{
     CatalogueSeed, DispositifId, DispositifSummary, Page, RemVersion, RemVersionId, RequirementHit,
     RequirementQuery, StoredRequirement,
 };
 pub use error::{DbError, ResultExt, constraints};
 pub use organisations::{Organisation, OrganisationId};
+pub use proofs::{MissingProof, NewProof, ProofId, StoredProof, missing_proofs};
 pub use referencings::{NewReferencing, ReferencingId, StoredReferencing};
 pub use sessions::{NewSession, Session, TokenHash};
+pub use solutions::{Solution, SolutionFields, SolutionId};
 pub use throttle::LoginFailureCounts;
 pub use time::Timestamp;
 pub use users::{NewUser, Role, User, UserCredentials, UserId};
