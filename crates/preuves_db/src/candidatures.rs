@@ -423,53 +423,7 @@ pub enum LateNrusOutcome {
 
 /// The calendar day in Paris (CET/CEST) of an instant: date 2 is a French calendar day.
 pub(crate) fn paris_day(at: Timestamp) -> IsoDate {
-    const HOUR: i64 = 3_600_000;
-    const DAY: i64 = 24 * HOUR;
-    let ms = at.as_millis();
-    let (year, _, _) = civil_from_days(ms.div_euclid(DAY));
-    // Summer time: from the last Sunday of March to the last Sunday of October, 01:00 UTC.
-    let start = last_sunday(year, 3) * DAY + HOUR;
-    let end = last_sunday(year, 10) * DAY + HOUR;
-    let offset = if (start..end).contains(&ms) {
-        2 * HOUR
-    } else {
-        HOUR
-    };
-    let (y, m, d) = civil_from_days((ms + offset).div_euclid(DAY));
-    let fallback = IsoDate::from_ymd(1970, 1, 1);
-    u16::try_from(y)
-        .ok()
-        .and_then(|y| IsoDate::from_ymd(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?))
-        .or(fallback)
-        .unwrap_or_else(|| unreachable!("1970-01-01 exists"))
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-fn last_sunday(year: i64, month: i64) -> i64 {
-    let last = days_from_civil(year, month, 31);
-    last - (last + 4).rem_euclid(7)
+    preuves_domain::ParisTime::from_unix_millis(at.as_millis()).date
 }
 
 #[derive(sqlx::FromRow)]

@@ -24,7 +24,7 @@ pub use catalogue::{
     Catalogue, CatalogueError, Dispositif, DispositifKey, EquivalencePair, Perimeter, ProofSpec,
     Rem, Requirement, Scenario, Wave,
 };
-pub use date::IsoDate;
+pub use date::{IsoDate, ParisTime};
 pub use ids::{ChapterCode, DispositifCode, IdError, Nru, Profile, RequirementId, Siren, SocleId};
 pub use plan::{
     Plan, PlanEntry, Reason, Refusal, RefusalCode, Register, Rule, Status, Summary, compute_plan,
