@@ -1090,6 +1090,25 @@ impl Db {
         .transpose()
     }
 
+    /// The optional profiles of a REM version (every profile but `Général`), in REM order,
+    /// without loading its requirements.
+    pub async fn rem_optional_profiles(&self, id: RemVersionId) -> Result<Vec<Profile>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT profile, MIN(ordinal) AS first FROM requirements WHERE rem_version_id = $1 \
+             GROUP BY profile ORDER BY first",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(p, _)| {
+                Profile::parse(&p)
+                    .map_err(|e| DbError::corrupt(format!("stored profile `{p}`: {e}")))
+            })
+            .filter(|p| !matches!(p, Ok(p) if p.is_general()))
+            .collect()
+    }
+
     /// A requirement of a dispositif's current REM.
     pub async fn find_current_requirement(
         &self,

@@ -7,7 +7,7 @@
 //! its REM, and its *common keys* (one per socle id, one per equivalence-table pair), each key
 //! mapping to the requirements of every REM that carry it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -176,13 +176,13 @@ pub struct Rem {
 impl Rem {
     /// Builds a REM from requirements in REM order. Ids must be unique.
     pub fn new(requirements: Vec<Requirement>) -> Result<Self, CatalogueError> {
-        let mut seen = HashMap::with_capacity(requirements.len());
+        let mut seen = HashSet::with_capacity(requirements.len());
         let mut profiles: Vec<Profile> = vec![Profile::general()];
         let mut chapters: Vec<ChapterCode> = Vec::new();
         let mut profile_of = Vec::with_capacity(requirements.len());
         let mut chapter_of = Vec::with_capacity(requirements.len());
         for r in &requirements {
-            if seen.insert(r.id.clone(), ()).is_some() {
+            if !seen.insert(&r.id) {
                 return Err(CatalogueError::DuplicateRequirement { id: r.id.clone() });
             }
             profile_of.push(index_of(&mut profiles, &r.profile));

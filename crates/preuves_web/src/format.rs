@@ -3,6 +3,12 @@
 //! `preuves_domain::ParisTime`).
 
 use preuves_db::Timestamp;
+use preuves_domain::DispositifKey;
+
+/// `DUI-MS vague 2`, with a no-break space before the number.
+pub(crate) fn key_label(key: &DispositifKey) -> String {
+    format!("{} vague\u{a0}{}", key.code, key.wave.number())
+}
 
 /// A count with French digit grouping (`1 660`, narrow no-break space).
 pub(crate) fn fr_number(n: u64) -> String {

@@ -176,38 +176,17 @@ pub async fn security_layer(
 ) -> Result<Response, AppError> {
     let secure = state.config.secure_cookies;
     let now = Timestamp::now();
-    let headers = request.headers().clone();
-
-    let mut session = None;
-    if let Some(raw) = cookie(&headers, SESSION_COOKIE).filter(|t| t.len() == 64) {
-        let hash = TokenHash::of(raw);
-        if let Some(s) = state.db.find_valid_session(&hash, now).await? {
-            if now.minus(TOUCH_EVERY) > s.last_seen {
-                state
-                    .db
-                    .touch_session(&hash, now, now.plus(SESSION_IDLE))
-                    .await?;
-            }
-            session = Some(s);
-        }
-    }
-
-    let anonymous_csrf = cookie(&headers, CSRF_COOKIE)
+    // Everything the layer needs from the headers is read here, so the request is not copied.
+    let headers = request.headers();
+    let session_token = cookie(headers, SESSION_COOKIE)
+        .filter(|t| t.len() == 64)
+        .map(str::to_owned);
+    let anonymous_csrf = cookie(headers, CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
-    let (csrf, new_csrf_cookie) = match (&session, anonymous_csrf) {
-        (Some(s), _) => (s.csrf_token.clone(), None),
-        (None, Some(t)) => (t, None),
-        (None, None) => {
-            let t = random_token()?;
-            (t.clone(), Some(t))
-        }
-    };
-
-    let flash = cookie(&headers, FLASH_COOKIE)
+    let flash = cookie(headers, FLASH_COOKIE)
         .and_then(|h| hex::decode(h).ok())
         .and_then(|b| String::from_utf8(b).ok());
-
     // A cross-site form post is refused whatever its token.
     if request.method() != Method::GET
         && request.method() != Method::HEAD
@@ -222,8 +201,30 @@ pub async fn security_layer(
             return Err(AppError::Csrf);
         }
     }
+    let client = client_address(request.extensions(), headers, state.config.trust_proxy);
 
-    let client = client_address(request.extensions(), &headers, state.config.trust_proxy);
+    let mut session = None;
+    if let Some(raw) = session_token {
+        let hash = TokenHash::of(&raw);
+        if let Some(s) = state.db.find_valid_session(&hash, now).await? {
+            if now.minus(TOUCH_EVERY) > s.last_seen {
+                state
+                    .db
+                    .touch_session(&hash, now, now.plus(SESSION_IDLE))
+                    .await?;
+            }
+            session = Some(s);
+        }
+    }
+
+    let (csrf, new_csrf_cookie) = match (&session, anonymous_csrf) {
+        (Some(s), _) => (s.csrf_token.clone(), None),
+        (None, Some(t)) => (t, None),
+        (None, None) => {
+            let t = random_token()?;
+            (t.clone(), Some(t))
+        }
+    };
     let had_flash = flash.is_some();
     let ctx = RequestContext {
         session,

@@ -284,3 +284,28 @@ async fn a_requirement_shows_the_other_dispositifs_sharing_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_rem_s_optional_profiles_come_in_rem_order_without_general() {
+    for_each_backend(|db| async move {
+        seed_catalogue(&db).await;
+        let dui = key("DUI-MS", 2);
+        let current = db
+            .find_dispositif(&dui)
+            .await
+            .unwrap()
+            .and_then(|d| d.current_rem)
+            .unwrap();
+        let expected: Vec<Profile> = Rem::new(dui_requirements())
+            .unwrap()
+            .optional_profiles()
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(
+            db.rem_optional_profiles(current.id).await.unwrap(),
+            expected
+        );
+    })
+    .await;
+}

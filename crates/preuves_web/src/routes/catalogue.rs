@@ -20,7 +20,7 @@ use preuves_domain::{
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::format::{excerpt, fr_number, french_datetime, plural};
+use crate::format::{excerpt, fr_number, french_datetime, key_label, plural};
 use crate::layout::{Chrome, encode_query, render};
 use crate::security::RequestContext;
 
@@ -62,11 +62,6 @@ pub(crate) fn requirement_href(
         href.push_str(&format!("&version={v}"));
     }
     href
-}
-
-/// `DUI-MS vague 2`.
-pub(crate) fn key_label(key: &DispositifKey) -> String {
-    format!("{} vague\u{a0}{}", key.code, key.wave.number())
 }
 
 /// Who imported a REM version, from the [`preuves_db::Actor`] text form kept with it.

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::format::key_label;
 use crate::forms::{FieldErrors, sentence};
 use crate::layout::{Chrome, encode_query, render, render_with};
 use crate::routes::accounts::siren_display;
@@ -62,11 +63,6 @@ fn parse_key(raw: &str) -> Option<DispositifKey> {
         code: DispositifCode::parse(code).ok()?,
         wave: Wave::from_number(wave.parse().ok()?)?,
     })
-}
-
-/// « DPI vague 2 », with a non-breaking space before the number.
-fn key_label(key: &DispositifKey) -> String {
-    format!("{} vague\u{a0}{}", key.code, key.wave.number())
 }
 
 /// A referencing as the pages show it.
@@ -303,25 +299,22 @@ struct NewPage {
 /// from its current REM, a vague-1 one's as declared.
 async fn dispositif_options(state: &AppState) -> Result<Vec<DispositifOption>, AppError> {
     let summaries: Vec<DispositifSummary> = state.db.list_dispositifs().await?;
-    let catalogue = state.db.load_catalogue().await?;
-    Ok(summaries
-        .into_iter()
-        .map(|s| {
-            let loaded = catalogue.dispositif(&s.key);
-            let profiles: Vec<Profile> = match (s.key.wave, loaded) {
-                (Wave::Two, Some(d)) => d.optional_profiles().into_iter().cloned().collect(),
-                (Wave::Two, None) => Vec::new(),
-                (Wave::One, _) => s.wave1_profiles.clone(),
-            };
-            DispositifOption {
-                rem_missing: s.key.wave == Wave::Two && loaded.is_none(),
-                value: key_value(&s.key),
-                label: format!("{} — {}", key_label(&s.key), s.name),
-                key: s.key,
-                profiles,
-            }
-        })
-        .collect())
+    let mut options = Vec::with_capacity(summaries.len());
+    for s in summaries {
+        let profiles: Vec<Profile> = match (s.key.wave, &s.current_rem) {
+            (Wave::Two, Some(rem)) => state.db.rem_optional_profiles(rem.id).await?,
+            (Wave::Two, None) => Vec::new(),
+            (Wave::One, _) => s.wave1_profiles.clone(),
+        };
+        options.push(DispositifOption {
+            rem_missing: s.key.wave == Wave::Two && s.current_rem.is_none(),
+            value: key_value(&s.key),
+            label: format!("{} — {}", key_label(&s.key), s.name),
+            key: s.key,
+            profiles,
+        });
+    }
+    Ok(options)
 }
 
 fn new_page(

@@ -19,10 +19,10 @@ use preuves_import::rem::{CONVERGENCE_COLUMNS, EXTRA_COLUMNS, REQUIRED_COLUMNS};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::catalogue::{SelectOption, actor_label, dispositif_href, key_label};
+use super::catalogue::{SelectOption, actor_label, dispositif_href};
 use crate::AppState;
 use crate::error::AppError;
-use crate::format::{fr_number, french_datetime, plural};
+use crate::format::{fr_number, french_datetime, key_label, plural};
 use crate::layout::{Chrome, render, render_with};
 use crate::security::{AdminCap, RequestContext, check_csrf, redirect_with_flash};
 
