@@ -155,6 +155,26 @@ pub(crate) async fn seed(db: &Db, catalogue_path: &Path) -> Result<DemoAccounts,
         .await
         .map_err(demo_error)?;
     }
+    // Solution A, declared once, so the vendor can open the webinar's candidatures at once.
+    if db
+        .list_solutions(organisation.id)
+        .await
+        .map_err(demo_error)?
+        .is_empty()
+    {
+        db.create_solution(
+            organisation.id,
+            &preuves_db::SolutionFields {
+                name: "A".to_owned(),
+                main_component: "A-core".to_owned(),
+                versions: vec!["4.2".to_owned(), "4.3".to_owned()],
+                commercial_names: vec!["A".to_owned(), "A Santé".to_owned(), "A Social".to_owned()],
+            },
+            &Actor::System,
+        )
+        .await
+        .map_err(demo_error)?;
+    }
     Ok(DemoAccounts {
         accounts: accounts
             .iter()

@@ -33,6 +33,9 @@ pub(crate) struct ServeArgs {
     /// standard AWS environment variables).
     #[arg(long, env = "PREUVES_BLOB_URL", default_value = "")]
     blob_url: String,
+    /// The largest proof file accepted, in MiB.
+    #[arg(long, env = "PREUVES_MAX_UPLOAD_MIB", default_value_t = 500)]
+    max_upload_mib: u64,
     /// Logs as JSON lines.
     #[arg(long)]
     log_json: bool,
@@ -62,6 +65,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let config = WebConfig {
         secure_cookies: !args.insecure_cookies,
         trust_proxy: args.trust_proxy,
+        max_proof_upload: args.max_upload_mib.saturating_mul(1024 * 1024),
         ..WebConfig::default()
     };
     let blobs = preuves_storage::BlobStore::from_url(&args.blob_url, &args.storage.data_dir)

@@ -36,9 +36,25 @@ pub enum AppError {
     /// The body is larger than allowed.
     #[error("payload too large")]
     PayloadTooLarge,
-    /// The change conflicts with the current state, with a French explanation.
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// The change conflicts with the current state: a stable code and a French explanation.
+    #[error("conflict {code}: {message}")]
+    Conflict {
+        /// The stable code (the conflict's name in `preuves_db::conflicts`, or `conflict`).
+        code: &'static str,
+        /// What happened and what to do, in French.
+        message: String,
+    },
+    /// A request refused for what it holds (a file too large, of a refused type, empty...):
+    /// its status, stable code and French explanation.
+    #[error("refused {code}: {message}")]
+    Refused {
+        /// The HTTP status (413, 415, 422...).
+        status: StatusCode,
+        /// The stable code.
+        code: &'static str,
+        /// What is wrong and what to do, in French.
+        message: String,
+    },
     /// Anything unexpected: logged, never shown.
     #[error("internal: {0}")]
     Internal(String),
@@ -59,7 +75,8 @@ impl AppError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Refused { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,7 +91,8 @@ impl AppError {
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict { code, .. } => code,
+            Self::Refused { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
@@ -89,7 +107,8 @@ impl AppError {
             Self::TooManyRequests { .. } => "Trop de tentatives",
             Self::BadRequest(_) => "Requête invalide",
             Self::PayloadTooLarge => "Fichier trop volumineux",
-            Self::Conflict(_) => "Modification impossible",
+            Self::Conflict { .. } => "Modification impossible",
+            Self::Refused { .. } => "Envoi refusé",
             Self::Internal(_) => "Erreur interne",
         }
     }
@@ -108,17 +127,85 @@ impl AppError {
                 retry_after.div_ceil(60),
                 if retry_after.div_ceil(60) > 1 { "s" } else { "" }
             ),
-            Self::BadRequest(m) | Self::Conflict(m) => m.clone(),
+            Self::BadRequest(m)
+            | Self::Conflict { message: m, .. }
+            | Self::Refused { message: m, .. } => m.clone(),
             Self::PayloadTooLarge => "Le fichier envoyé dépasse la taille autorisée.".to_owned(),
             Self::Internal(_) => "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant.".to_owned(),
         }
     }
 }
 
+impl AppError {
+    /// A conflict with the generic code.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code: "conflict",
+            message: message.into(),
+        }
+    }
+}
+
+/// The French explanation of each state conflict of `preuves_db::conflicts`, with its code.
+fn journey_conflict(name: &str) -> Option<(&'static str, &'static str)> {
+    use preuves_db::conflicts as c;
+    let known: [(&'static str, &'static str); 8] = [
+        (
+            c::STALE_REVISION,
+            "Cet objet a été modifié entre-temps (dans un autre onglet ou par un collègue). \
+             Votre enregistrement a été refusé pour ne pas écraser cette modification\u{a0}: \
+             rechargez la page, vérifiez la version actuelle et refaites votre changement.",
+        ),
+        (
+            c::NOT_DRAFT,
+            "Cette candidature a déjà été déposée\u{a0}: son étape administrative est figée et \
+             ne peut plus être modifiée. Rien n'a été changé.",
+        ),
+        (
+            c::ALREADY_SUBMITTED,
+            "Cette candidature a déjà été déposée (peut-être depuis un autre onglet). \
+             Rien n'a été changé.",
+        ),
+        (
+            c::INCOMPLETE_DOSSIER,
+            "Le dossier est incomplet\u{a0}: cochez la confirmation pour le déposer malgré \
+             tout, ou déposez d'abord les preuves manquantes.",
+        ),
+        (
+            c::INVALID_TRANSITION,
+            "Ce changement de statut n'est pas possible depuis le statut actuel de la \
+             candidature.",
+        ),
+        (
+            c::NOT_SUBMITTED,
+            "Un NRU obtenu depuis le dépôt ne peut être saisi que sur une candidature déposée \
+             et pas encore décidée.",
+        ),
+        (
+            c::DEPOSIT_CLOSED,
+            "Le dépôt de preuves est fermé pour cette candidature (instruction en cours ou \
+             décision prise). Le fichier n'a pas été enregistré.",
+        ),
+        (
+            c::PROOF_BLOB_KEY,
+            "Ce fichier a déjà été enregistré. Rien n'a été changé.",
+        ),
+    ];
+    known.into_iter().find(|(code, _)| *code == name)
+}
+
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::NotFound => Self::NotFound,
+            DbError::Conflict { constraint } => match journey_conflict(&constraint) {
+                Some((code, message)) => Self::Conflict {
+                    code,
+                    message: message.to_owned(),
+                },
+                None => Self::Internal(format!("unexpected conflict on {constraint}")),
+            },
+            DbError::Invalid(message) => Self::BadRequest(message),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -42,6 +42,30 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     format!("{cut}\u{a0}…")
 }
 
+/// A size as French users read it: `512 octets`, `12 Ko`, `3,5 Mo`, `1,2 Go`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    const GIB: u64 = 1024 * MIB;
+    let tenths = |unit: u64, name: &str| {
+        let t = bytes.saturating_mul(10) / unit;
+        if t.is_multiple_of(10) {
+            format!("{}\u{a0}{name}", fr_number(t / 10))
+        } else {
+            format!("{},{}\u{a0}{name}", fr_number(t / 10), t % 10)
+        }
+    };
+    if bytes >= GIB {
+        tenths(GIB, "Go")
+    } else if bytes >= MIB {
+        tenths(MIB, "Mo")
+    } else if bytes >= KIB {
+        format!("{}\u{a0}Ko", bytes / KIB)
+    } else {
+        plural(bytes, "octet", "octets")
+    }
+}
+
 /// An instant as French users read it, in Paris time: `26/11/2026 à 14:03`.
 pub(crate) fn french_datetime(at: Timestamp) -> String {
     preuves_domain::ParisTime::from_unix_millis(at.as_millis()).to_french()
@@ -65,6 +89,10 @@ mod tests {
         assert_eq!(fr_number(7), "7");
         assert_eq!(fr_number(1660), "1\u{202f}660");
         assert_eq!(fr_number(1_234_567), "1\u{202f}234\u{202f}567");
+        assert_eq!(human_size(512), "512\u{a0}octets");
+        assert_eq!(human_size(500 * 1024 * 1024), "500\u{a0}Mo");
+        assert_eq!(human_size(3 * 1024 * 1024 + 512 * 1024), "3,5\u{a0}Mo");
+        assert_eq!(human_size(1024 * 1024 * 1024), "1\u{a0}Go");
         assert_eq!(plural(1, "exigence", "exigences"), "1\u{a0}exigence");
         assert_eq!(plural(0, "exigence", "exigences"), "0\u{a0}exigence");
         assert_eq!(excerpt("Le  système\nDOIT", 50), "Le système DOIT");

@@ -8,9 +8,12 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+mod filetype;
 mod format;
 pub mod forms;
+pub mod journey;
 pub mod layout;
+mod plan_view;
 mod routes;
 pub mod security;
 
@@ -42,6 +45,8 @@ pub struct WebConfig {
     pub throttle_window: std::time::Duration,
     /// Largest REM file accepted for import.
     pub max_rem_upload: usize,
+    /// Largest proof file accepted (500 MiB by default).
+    pub max_proof_upload: u64,
 }
 
 impl Default for WebConfig {
@@ -53,6 +58,7 @@ impl Default for WebConfig {
             max_failures_per_client: 30,
             throttle_window: std::time::Duration::from_secs(15 * 60),
             max_rem_upload: 32 * 1024 * 1024,
+            max_proof_upload: preuves_storage::PutLimits::DEFAULT_MAX_SIZE,
         }
     }
 }
@@ -66,6 +72,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     /// The settings.
     pub config: Arc<WebConfig>,
+    /// The catalogues the plan pages compute on, kept between requests.
+    pub catalogues: Arc<journey::CatalogueCache>,
 }
 
 impl AppState {
@@ -76,6 +84,7 @@ impl AppState {
             db,
             blobs: BlobStore::memory(),
             config: Arc::new(config),
+            catalogues: Arc::new(journey::CatalogueCache::default()),
         }
     }
 

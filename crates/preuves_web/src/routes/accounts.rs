@@ -487,7 +487,7 @@ pub(crate) async fn disable_user(
 ) -> Result<Response, AppError> {
     let id = user_id(&id)?;
     if id == admin.id {
-        return Err(AppError::Conflict(
+        return Err(AppError::conflict(
             "Vous ne pouvez pas désactiver votre propre compte\u{a0}: demandez-le à un autre administrateur.".to_owned(),
         ));
     }

@@ -3,11 +3,14 @@
 mod accounts;
 mod admin;
 mod auth;
-mod catalogue;
+mod candidatures;
+pub(crate) mod catalogue;
 mod health;
 mod home;
+mod proofs;
 mod register;
 mod rem_import;
+mod solutions;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -60,4 +63,36 @@ pub(crate) fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/admin/import/{id}", get(rem_import::report))
+        .route("/solutions", get(solutions::list).post(solutions::create))
+        .route(
+            "/solutions/{id}",
+            get(solutions::edit).post(solutions::update),
+        )
+        .route("/candidatures", get(candidatures::dashboard))
+        .route(
+            "/candidatures/nouvelle",
+            get(candidatures::new_form).post(candidatures::create),
+        )
+        .route(
+            "/candidatures/{id}",
+            get(candidatures::show).post(candidatures::save),
+        )
+        .route("/candidatures/{id}/deposer", post(candidatures::submit))
+        .route(
+            "/candidatures/{id}/nru-obtenu",
+            get(candidatures::late_nru_form).post(candidatures::late_nru),
+        )
+        // Proof files stream to the blob store; their size is enforced while reading them,
+        // against `WebConfig::max_proof_upload`.
+        .route(
+            "/candidatures/{id}/preuves",
+            get(candidatures::proofs_page)
+                .post(proofs::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/candidatures/{id}/attestation-honneur",
+            post(proofs::honour_statement).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/candidatures/{id}/preuves/{proof}", get(proofs::download))
 }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::catalogue::{SelectOption, actor_label, dispositif_href};
 use crate::AppState;
 use crate::error::AppError;
-use crate::format::{fr_number, french_datetime, key_label, plural};
+use crate::format::{fr_number, french_datetime, human_size, key_label, plural};
 use crate::layout::{Chrome, render, render_with};
 use crate::security::{AdminCap, RequestContext, check_csrf, redirect_with_flash};
 
@@ -111,23 +111,6 @@ struct CurrentRem {
     version: Option<(i64, String)>,
 }
 
-/// A byte count as people read it: `32 Mo`, `1,5 Mo`, `900 octets`.
-fn human_size(bytes: usize) -> String {
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB {
-        let tenths = bytes * 10 / MIB;
-        if tenths.is_multiple_of(10) {
-            format!("{}\u{a0}Mo", tenths / 10)
-        } else {
-            format!("{},{}\u{a0}Mo", tenths / 10, tenths % 10)
-        }
-    } else if bytes >= 1024 {
-        format!("{}\u{a0}Ko", bytes / 1024)
-    } else {
-        plural(u64::try_from(bytes).unwrap_or(0), "octet", "octets")
-    }
-}
-
 /// The form, empty or re-displayed with the user's choice and the errors.
 struct FormState {
     chosen: String,
@@ -166,7 +149,7 @@ fn import_page(
             .collect(),
         dispositif_error: form.dispositif_error,
         file_error: form.file_error,
-        max_size: human_size(state.config.max_rem_upload),
+        max_size: human_size(u64::try_from(state.config.max_rem_upload).unwrap_or(u64::MAX)),
         required: REQUIRED_COLUMNS
             .iter()
             .map(|c| format!("«\u{a0}{c}\u{a0}»"))
@@ -309,7 +292,7 @@ pub(crate) async fn upload(
     let too_large = |state: &AppState| {
         format!(
             "Le fichier dépasse la taille maximale autorisée ({}). Rien n'a été importé.",
-            human_size(state.config.max_rem_upload)
+            human_size(u64::try_from(state.config.max_rem_upload).unwrap_or(u64::MAX))
         )
     };
     let dispositifs = state.db.list_dispositifs().await?;

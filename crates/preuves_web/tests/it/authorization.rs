@@ -31,6 +31,7 @@ const B_NAME: &str = "Bêta Santé Confidentiel";
 const B_SIREN: &str = "552100554";
 const B_NRU: &str = "REF-BETA-2-0002";
 const B_EMAIL: &str = "vendeur-beta@example.fr";
+const B_SOLUTION: &str = "Solution secrète Bêta";
 
 struct World {
     app: TestApp,
@@ -40,6 +41,96 @@ struct World {
     admin: Client,
     rem_version: i64,
     user_id: i64,
+    /// Alpha's solution, draft, filed candidature and one proof of the draft.
+    own: Journey,
+    /// The same objects of Beta, another organisation.
+    theirs: Journey,
+}
+
+/// A vendor's solution, a draft and a filed candidature, and a proof deposited on the draft.
+struct Journey {
+    solution: i64,
+    draft: i64,
+    filed: i64,
+    proof: i64,
+}
+
+async fn journey(
+    app: &TestApp,
+    organisation: preuves_db::OrganisationId,
+    solution: &str,
+) -> Journey {
+    use preuves_db::{AdministrativeStep, NewProof, SolutionFields};
+    let db = &app.db;
+    let s = db
+        .create_solution(
+            organisation,
+            &SolutionFields {
+                name: solution.to_owned(),
+                main_component: format!("{solution}-core"),
+                versions: vec!["5.0".to_owned()],
+                commercial_names: vec![solution.to_owned()],
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let target = DispositifKey {
+        code: DispositifCode::parse("DUI-MS").unwrap(),
+        wave: Wave::Two,
+    };
+    let step = AdministrativeStep {
+        solution: s.id,
+        optional_profiles: vec![],
+        version: Version::parse("5.0").unwrap(),
+        nrus: vec![],
+        additional_components: vec![],
+        commercial_names: vec![solution.to_owned()],
+        honour_statement: None,
+    };
+    let draft = db
+        .create_candidature(organisation, &target, &step, &Actor::System)
+        .await
+        .unwrap();
+    let filed = db
+        .create_candidature(organisation, &target, &step, &Actor::System)
+        .await
+        .unwrap();
+    db.submit_candidature(organisation, filed.id, filed.revision, true, &Actor::System)
+        .await
+        .unwrap();
+    let plan = db.candidature_plan(&draft).await.unwrap().unwrap();
+    let entry = plan.entries.iter().find(|e| e.is_to_deposit()).unwrap();
+    let key = preuves_storage::BlobKey::parse(format!("proofs/{}/matrix", draft.id)).unwrap();
+    let blob = app
+        .blobs
+        .put_bytes(&key, &b"%PDF-1.4 matrix"[..])
+        .await
+        .unwrap();
+    let proof = db
+        .record_proof(
+            organisation,
+            draft.id,
+            &NewProof {
+                requirement: preuves_domain::RequirementId::parse(&entry.requirement).unwrap(),
+                scenario_index: 0,
+                proof_index: 0,
+                blob_key: blob.key.into_string(),
+                file_name: format!("{solution}.pdf"),
+                content_type: "application/pdf".to_owned(),
+                size: blob.size,
+                sha256: blob.sha256,
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    Journey {
+        solution: s.id.0,
+        draft: draft.id.0,
+        filed: filed.id.0,
+        proof: proof.id.0,
+    }
 }
 
 async fn referencing(app: &TestApp, nru: &str, organisation: preuves_db::OrganisationId) {
@@ -74,6 +165,8 @@ async fn world() -> World {
     referencing(&app, "REF-ALPHA-2-0001", a).await;
     referencing(&app, B_NRU, b).await;
     let beta = app.user(B_EMAIL, Role::Vendor, Some(b)).await;
+    let own = journey(&app, a, "Solution Alpha").await;
+    let theirs = journey(&app, b, B_SOLUTION).await;
     let vendor = app
         .signed_in("vendeur-alpha@example.fr", Role::Vendor, Some(a))
         .await;
@@ -99,13 +192,88 @@ async fn world() -> World {
         admin,
         rem_version,
         user_id: beta.id.0,
+        own,
+        theirs,
     }
 }
 
 /// `(route template, concrete path, [anonymous, vendor, instructor, admin])` for every GET.
 fn get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
     let v = w.rem_version;
+    let (o, t) = (&w.own, &w.theirs);
     vec![
+        ("/solutions", "/solutions".into(), [S, O, F, F]),
+        (
+            "/solutions/{id}",
+            format!("/solutions/{}", o.solution),
+            [S, O, F, F],
+        ),
+        (
+            "/solutions/{id}",
+            format!("/solutions/{}", t.solution),
+            [S, N, F, F],
+        ),
+        ("/candidatures", "/candidatures".into(), [S, O, F, F]),
+        (
+            "/candidatures/nouvelle",
+            "/candidatures/nouvelle".into(),
+            [S, O, F, F],
+        ),
+        (
+            "/candidatures/{id}",
+            format!("/candidatures/{}", o.draft),
+            [S, O, F, F],
+        ),
+        (
+            "/candidatures/{id}",
+            format!("/candidatures/{}", o.filed),
+            [S, O, F, F],
+        ),
+        (
+            "/candidatures/{id}",
+            format!("/candidatures/{}", t.draft),
+            [S, N, F, F],
+        ),
+        (
+            "/candidatures/{id}",
+            "/candidatures/99999".into(),
+            [S, N, F, F],
+        ),
+        (
+            "/candidatures/{id}/preuves",
+            format!("/candidatures/{}/preuves", o.draft),
+            [S, O, F, F],
+        ),
+        (
+            "/candidatures/{id}/preuves",
+            format!("/candidatures/{}/preuves", t.filed),
+            [S, N, F, F],
+        ),
+        (
+            "/candidatures/{id}/nru-obtenu",
+            format!("/candidatures/{}/nru-obtenu", o.filed),
+            [S, O, F, F],
+        ),
+        (
+            "/candidatures/{id}/nru-obtenu",
+            format!("/candidatures/{}/nru-obtenu", t.filed),
+            [S, N, F, F],
+        ),
+        (
+            "/candidatures/{id}/preuves/{proof}",
+            format!("/candidatures/{}/preuves/{}", o.draft, o.proof),
+            [S, O, F, F],
+        ),
+        (
+            "/candidatures/{id}/preuves/{proof}",
+            format!("/candidatures/{}/preuves/{}", o.draft, t.proof),
+            [S, N, F, F],
+        ),
+        (
+            "/candidatures/{id}/preuves/{proof}",
+            format!("/candidatures/{}/preuves/{}", t.draft, t.proof),
+            [S, N, F, F],
+        ),
         ("/", "/".into(), [O, O, O, O]),
         ("/static/app.css", "/static/app.css".into(), [O, O, O, O]),
         ("/static/app.js", "/static/app.js".into(), [O, O, O, O]),
@@ -226,7 +394,7 @@ async fn every_role_gets_what_it_may_on_every_page_and_nothing_of_another_organi
                 &format!("GET {path} as {role}"),
             );
             if i == 1 {
-                for secret in [B_NAME, B_SIREN, B_NRU, B_EMAIL] {
+                for secret in [B_NAME, B_SIREN, B_NRU, B_EMAIL, B_SOLUTION] {
                     assert!(
                         !r.body.contains(secret),
                         "GET {path} shows the vendor {secret}"
@@ -311,6 +479,14 @@ fn every_route_is_in_the_matrix() {
         "/catalogue/{code}/{wave}/exigence",
         "/admin/import",
         "/admin/import/{id}",
+        "/solutions",
+        "/solutions/{id}",
+        "/candidatures",
+        "/candidatures/nouvelle",
+        "/candidatures/{id}",
+        "/candidatures/{id}/preuves",
+        "/candidatures/{id}/nru-obtenu",
+        "/candidatures/{id}/preuves/{proof}",
     ];
     let posts = [
         "/admin/organisations",
@@ -320,7 +496,18 @@ fn every_route_is_in_the_matrix() {
         "/admin/referencements",
         "/admin/import",
     ];
+    let vendor_posts = [
+        "/solutions",
+        "/solutions/{id}",
+        "/candidatures/nouvelle",
+        "/candidatures/{id}",
+        "/candidatures/{id}/deposer",
+        "/candidatures/{id}/nru-obtenu",
+        "/candidatures/{id}/preuves",
+        "/candidatures/{id}/attestation-honneur",
+    ];
     known.extend(gets);
+    known.extend(vendor_posts);
     known.extend(posts);
     for route in declared {
         assert!(
@@ -328,4 +515,79 @@ fn every_route_is_in_the_matrix() {
             "route {route} is missing from the authorization matrix"
         );
     }
+}
+
+/// Every vendor POST route on another organisation's objects (404, nothing changed) and by staff
+/// (403) or anonymously (sign-in), with a valid CSRF token each time.
+#[tokio::test]
+async fn vendor_routes_refuse_staff_and_other_organisations() {
+    let mut w = world().await;
+    let t = &w.theirs;
+    let theirs = [
+        format!("/solutions/{}", t.solution),
+        format!("/candidatures/{}", t.draft),
+        format!("/candidatures/{}/deposer", t.draft),
+        format!("/candidatures/{}/nru-obtenu", t.filed),
+        format!("/candidatures/{}/preuves", t.draft),
+        format!("/candidatures/{}/attestation-honneur", t.draft),
+    ];
+    let fields = [
+        ("name", "x"),
+        ("main_component", "x"),
+        ("revision", "1"),
+        ("nrus", "REF-ALPHA-2-0001"),
+        ("action", "enregistrer"),
+        ("confirmer_incomplet", "oui"),
+    ];
+    let before = w.app.db.audit_entries(0, 100_000).await.unwrap().len();
+    for path in &theirs {
+        let r = w.vendor.post(path, &fields).await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "POST {path} as the other vendor"
+        );
+        if !(path.ends_with("/preuves") || path.ends_with("/attestation-honneur")) {
+            continue;
+        }
+        let r = w
+            .vendor
+            .upload(
+                path,
+                &[
+                    ("revision", "1"),
+                    ("exigence", "X"),
+                    ("scenario", "0"),
+                    ("preuve", "0"),
+                ],
+                "a.pdf",
+                b"%PDF-1.4",
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "upload to {path} as the other vendor"
+        );
+    }
+    let mut all = theirs.to_vec();
+    all.extend(["/solutions".to_owned(), "/candidatures/nouvelle".to_owned()]);
+    for path in &all {
+        for (role, client) in [
+            ("instructeur", &mut w.instructor),
+            ("administrateur", &mut w.admin),
+        ] {
+            let r = client.post(path, &fields).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "POST {path} as {role}");
+        }
+        let r = w.anonymous.post(path, &fields).await;
+        assert!(
+            r.status == StatusCode::FORBIDDEN
+                || (r.status.is_redirection() && r.location().starts_with("/connexion")),
+            "POST {path} anonymously: {}",
+            r.status
+        );
+    }
+    let after = w.app.db.audit_entries(0, 100_000).await.unwrap().len();
+    assert_eq!(before, after, "no refused request changed anything");
 }

@@ -3,5 +3,6 @@
 mod auth;
 mod authorization;
 mod catalogue;
+mod journey;
 mod register;
 mod support;

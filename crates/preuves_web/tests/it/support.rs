@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use preuves_db::{Actor, Db, NewUser, OrganisationId, Role, User};
 use preuves_domain::Siren;
+use preuves_storage::BlobStore;
 use preuves_web::{AppState, WebConfig};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
@@ -33,7 +34,9 @@ async fn password_hash() -> String {
 pub(crate) struct TestApp {
     pub(crate) db: Db,
     pub(crate) router: Router,
-    _dir: tempfile::TempDir,
+    /// Where the platform stores files (in memory unless [`TestApp::with_local_blobs`]).
+    pub(crate) blobs: BlobStore,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -48,6 +51,16 @@ impl TestApp {
 
     /// A platform with the demo catalogue and these settings.
     pub(crate) async fn with_config(config: WebConfig) -> Self {
+        Self::build(config, false).await
+    }
+
+    /// A platform storing files in a folder of its temporary directory (`blobs/`), with these
+    /// settings: tests look at what is left on disk.
+    pub(crate) async fn with_local_blobs(config: WebConfig) -> Self {
+        Self::build(config, true).await
+    }
+
+    async fn build(config: WebConfig, local: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::connect(&Db::sqlite_url(&dir.path().join("test.sqlite3")))
             .await
@@ -59,11 +72,18 @@ impl TestApp {
         db.import_catalogue(&loaded.catalogue, &[], "demo", &Actor::System)
             .await
             .expect("seed");
-        let router = preuves_web::router(AppState::new(db.clone(), config));
+        let blobs = if local {
+            BlobStore::local(&dir.path().join("blobs")).expect("blob folder")
+        } else {
+            BlobStore::memory()
+        };
+        let router =
+            preuves_web::router(AppState::new(db.clone(), config).with_blobs(blobs.clone()));
         Self {
             db,
             router,
-            _dir: dir,
+            blobs,
+            dir,
         }
     }
 
@@ -248,6 +268,79 @@ impl Client {
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from(body))
                 .expect("request"),
+        )
+        .await
+    }
+
+    /// `GET` the `Location` of a redirect.
+    pub(crate) async fn follow(&mut self, response: &TestResponse) -> TestResponse {
+        assert!(
+            response.status.is_redirection(),
+            "expected a redirect, got {} {}",
+            response.status,
+            response.body
+        );
+        let to = response.location().to_owned();
+        self.get(&to).await
+    }
+
+    /// `POST path` as `multipart/form-data`: the CSRF token first, then `fields`, then the file
+    /// part `fichier` streamed from `file` (which may fail midway, like a dropped connection).
+    pub(crate) async fn upload_stream<S>(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        file: S,
+    ) -> TestResponse
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
+    {
+        use futures_util::StreamExt;
+        const BOUNDARY: &str = "----preuves-test-boundary-7d1f";
+        let mut head = String::new();
+        let csrf = self.csrf().await;
+        for (name, value) in std::iter::once(("csrf", csrf.as_str())).chain(fields.iter().copied())
+        {
+            head.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        head.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        ));
+        let tail = format!("\r\n--{BOUNDARY}--\r\n");
+        let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(head)) })
+            .chain(file)
+            .chain(futures_util::stream::once(async move {
+                Ok(bytes::Bytes::from(tail))
+            }));
+        self.send(
+            Request::post(path)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(Body::from_stream(body))
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// `POST path` as `multipart/form-data` with one file held in memory.
+    pub(crate) async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        content: &[u8],
+    ) -> TestResponse {
+        let chunk = bytes::Bytes::copy_from_slice(content);
+        self.upload_stream(
+            path,
+            fields,
+            file_name,
+            futures_util::stream::once(async move { Ok(chunk) }),
         )
         .await
     }
