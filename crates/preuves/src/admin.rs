@@ -1,6 +1,6 @@
-//! `migrate`, `create-user` and `import`: administration from the command line.
+//! `migrate`, `create-user`, `import` and `audit verify`: administration from the command line.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -189,4 +189,49 @@ pub(crate) async fn import(args: ImportArgs) -> Result<(), Failure> {
         out.push_str(&format!("  avertissement : {w}\n"));
     }
     crate::simulate::print(&out)
+}
+
+/// `preuves audit verify`: checks the whole chain; a broken one exits with 3, naming the first
+/// entry that fails and why.
+pub(crate) async fn audit_verify(storage: Storage) -> Result<(), Failure> {
+    use preuves_db::AuditBreakKind;
+    let db = storage.connect().await?;
+    let verdict = db
+        .verify_audit_chain()
+        .await
+        .map_err(|e| Failure::unexpected(format!("lecture du journal d'audit impossible : {e}")))?;
+    db.close().await;
+    match verdict {
+        Ok(summary) => {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "Journal d'audit intègre : {} entrée(s) vérifiée(s), empreinte finale {}.",
+                summary.entries, summary.last_hash
+            )
+            .map_err(Failure::unexpected)?;
+            Ok(())
+        }
+        Err(broken) => {
+            let why = match broken.kind {
+                AuditBreakKind::HashMismatch => {
+                    "son contenu ne correspond plus à son empreinte : elle a été modifiée"
+                }
+                AuditBreakKind::PrevHashMismatch => {
+                    "elle ne suit plus l'entrée précédente : une entrée antérieure a été modifiée et ré-empreintée, ou des entrées ont été insérées"
+                }
+                AuditBreakKind::Missing => "elle manque : elle a été supprimée",
+                AuditBreakKind::HeadMismatch => {
+                    "la tête de chaîne ne correspond plus à la dernière entrée : des entrées finales ont été supprimées ou remplacées"
+                }
+            };
+            Err(Failure {
+                code: 3,
+                message: format!(
+                    "Journal d'audit altéré : première entrée en défaut n° {} — {why}.",
+                    broken.entry_id
+                ),
+            })
+        }
+    }
 }

@@ -6,8 +6,11 @@
 //! - `simulate` evaluates a scenario file (`DOMAIN.md` §7) against a catalogue directory and
 //!   prints the proof plan; `check-catalogue` loads a catalogue and reports what its import found.
 //!
+//! - `audit verify` checks the audit trail's hash chain.
+//!
 //! Exit codes are part of the interface: 0 when the work was done (a simulation whose answer
-//! holds refusals included), 2 when the input cannot be used, 1 for an unexpected failure.
+//! holds refusals included), 2 when the input cannot be used, 1 for an unexpected failure, 3 when
+//! `audit verify` finds the chain broken.
 
 #![forbid(unsafe_code)]
 
@@ -66,11 +69,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// The audit trail: `preuves audit verify` checks the whole hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Loads a catalogue directory and prints its dispositifs and import warnings.
     CheckCatalogue {
         /// The catalogue.toml of a catalogue directory.
         #[arg(long, env = "PREUVES_CATALOGUE")]
         catalogue: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Checks every entry of the audit trail against its hash and the previous entry's; exits
+    /// with 3 and names the first altered entry when the chain is broken.
+    Verify {
+        #[command(flatten)]
+        storage: Storage,
     },
 }
 
@@ -115,6 +133,9 @@ fn main() -> ExitCode {
         Command::Migrate { storage } => run_async(admin::migrate(storage)),
         Command::CreateUser(args) => run_async(admin::create_user(args)),
         Command::Import(args) => run_async(admin::import(args)),
+        Command::Audit {
+            command: AuditCommand::Verify { storage },
+        } => run_async(admin::audit_verify(storage)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,7 @@ use crate::organisations::OrganisationId;
 use crate::proofs::{missing_proofs, proofs_of};
 use crate::solutions::{SolutionId, json_text};
 use crate::time::Timestamp;
+use crate::users::UserId;
 use crate::{Db, DbError, Result};
 
 /// A candidature's row id.
@@ -381,6 +382,9 @@ pub struct StoredCandidature {
     pub submitted_at: Option<Timestamp>,
     /// When the dossier became complete (every expected proof deposited), for R5.
     pub complete_at: Option<Timestamp>,
+    /// The instructor holding it during instruction (see [`Db::assign_candidature`]); instruction
+    /// acts by another user are refused with [`conflicts::ASSIGNED_ELSEWHERE`].
+    pub assigned_to: Option<UserId>,
 }
 
 impl StoredCandidature {
@@ -427,7 +431,7 @@ pub(crate) fn paris_day(at: Timestamp) -> IsoDate {
 }
 
 #[derive(sqlx::FromRow)]
-struct CandidatureRow {
+pub(crate) struct CandidatureRow {
     id: i64,
     organisation_id: i64,
     solution_id: i64,
@@ -453,13 +457,14 @@ struct CandidatureRow {
     updated_at: i64,
     submitted_at: Option<i64>,
     complete_at: Option<i64>,
+    assigned_to: Option<i64>,
 }
 
-const SELECT: &str = "SELECT c.id, c.organisation_id, c.solution_id, d.code, d.wave, \
+pub(crate) const SELECT: &str = "SELECT c.id, c.organisation_id, c.solution_id, d.code, d.wave, \
      c.rem_version_id, c.status, c.solution_name, c.main_component, c.optional_profiles, \
      c.version, c.nrus, c.additional_components, c.commercial_names, c.honour_blob_key, \
      c.honour_file_name, c.late_nrus, c.plan_snapshot, c.status_reason, c.status_changed_at, \
-     c.revision, c.created_at, c.updated_at, c.submitted_at, c.complete_at \
+     c.revision, c.created_at, c.updated_at, c.submitted_at, c.complete_at, c.assigned_to \
      FROM candidatures c JOIN dispositifs d ON d.id = c.dispositif_id";
 
 fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
@@ -507,6 +512,7 @@ impl TryFrom<CandidatureRow> for StoredCandidature {
             updated_at: Timestamp::from_millis(r.updated_at),
             submitted_at: r.submitted_at.map(Timestamp::from_millis),
             complete_at: r.complete_at.map(Timestamp::from_millis),
+            assigned_to: r.assigned_to.map(UserId),
         })
     }
 }
@@ -797,6 +803,22 @@ impl Db {
             return Err(conflict(conflicts::INCOMPLETE_DOSSIER));
         }
         let now = Timestamp::now().as_millis();
+        // Files deposited on the draft for requirements the frozen plan masks (an NRU entered
+        // after the upload) are kept but need no verdict, like R5's.
+        let mut not_asked: Vec<RequirementId> = proofs
+            .iter()
+            .filter(|p| p.is_needed())
+            .filter(|p| {
+                !snapshot
+                    .entry(p.requirement.as_str())
+                    .is_some_and(SnapshotEntry::is_to_deposit)
+            })
+            .map(|p| p.requirement.clone())
+            .collect();
+        not_asked.sort();
+        not_asked.dedup();
+        let no_longer_needed =
+            crate::proofs::mark_no_longer_needed(tx.conn(), id, &not_asked, now).await?;
         let done = sqlx::query(
             "UPDATE candidatures SET status = 'submitted', plan_snapshot = $1, submitted_at = $2, \
              complete_at = $3, status_changed_at = $2, updated_at = $2, revision = revision + 1 \
@@ -823,6 +845,7 @@ impl Db {
                 "summary": snapshot.summary,
                 "missing_proofs": missing,
                 "complete": missing == 0,
+                "proofs_no_longer_needed": no_longer_needed,
             }),
         )
         .await?;
@@ -919,6 +942,12 @@ impl Db {
     /// Moves a candidature along its lifecycle (staff: instruction, complement request,
     /// decision), naming why. A move the lifecycle does not allow gives [`DbError::Conflict`]
     /// on [`conflicts::INVALID_TRANSITION`]; the audit entry keeps who, from, to and why.
+    ///
+    /// Granting is not a status change: it issues an NRU ([`Db::prepare_grant`],
+    /// [`Db::grant_candidature`]), so `to` = referenced is refused with
+    /// [`conflicts::INVALID_TRANSITION`]. Taking a submitted candidature into instruction
+    /// assigns it to the acting user when nobody holds it; a user acting on a candidature
+    /// another instructor holds is refused with [`conflicts::ASSIGNED_ELSEWHERE`].
     pub async fn set_candidature_status(
         &self,
         id: CandidatureId,
@@ -928,27 +957,43 @@ impl Db {
     ) -> Result<StoredCandidature> {
         let mut tx = self.begin_audited().await?;
         let before = load(tx.conn(), id, None).await?;
-        if !before.status.can_become(to) {
+        if !before.status.can_become(to) || to == CandidatureStatus::Referenced {
             return Err(conflict(conflicts::INVALID_TRANSITION));
         }
+        crate::instruction::check_holder(&before, actor)?;
+        let assigned_to = match (before.status, to, actor, before.assigned_to) {
+            (
+                CandidatureStatus::Submitted,
+                CandidatureStatus::InInstruction,
+                Actor::User(u),
+                None,
+            ) => Some(*u),
+            _ => before.assigned_to,
+        };
         let now = Timestamp::now().as_millis();
         sqlx::query(
             "UPDATE candidatures SET status = $1, status_reason = $2, status_changed_at = $3, \
-             updated_at = $3, revision = revision + 1 WHERE id = $4 AND status = $5",
+             updated_at = $3, revision = revision + 1, assigned_to = $4 \
+             WHERE id = $5 AND status = $6",
         )
         .bind(to.code())
         .bind(reason)
         .bind(now)
+        .bind(assigned_to.map(|u| u.0))
         .bind(id.0)
         .bind(before.status.code())
         .execute(tx.conn())
         .await?;
+        let mut details = json!({ "from": before.status, "to": to, "reason": reason });
+        if assigned_to != before.assigned_to {
+            details["assigned_to"] = json!(assigned_to);
+        }
         tx.record(
             actor,
             "candidature.status",
             "candidature",
             &id.to_string(),
-            json!({ "from": before.status, "to": to, "reason": reason }),
+            details,
         )
         .await?;
         let stored = load(tx.conn(), id, None).await?;

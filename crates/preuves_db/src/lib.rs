@@ -22,10 +22,13 @@ pub mod audit;
 pub mod candidatures;
 pub mod catalogue;
 pub mod conflicts;
+pub mod decisions;
 mod error;
+pub mod instruction;
 pub mod organisations;
 pub mod proofs;
 pub mod referencings;
+pub mod register_public;
 pub mod sessions;
 pub mod solutions;
 mod text;
@@ -50,10 +53,18 @@ pub use catalogue::{
     CatalogueSeed, DispositifId, DispositifSummary, Page, RemVersion, RemVersionId, RequirementHit,
     RequirementQuery, StoredRequirement,
 };
+pub use decisions::{
+    GrantDraft, GrantRecord, Manifest, ManifestBasis, ManifestCounts, ManifestEntry,
+};
 pub use error::{DbError, ResultExt, constraints};
+pub use instruction::{
+    ComplementItem, ComplementRequest, ComplementRequestId, GapKind, HistoryEntry, InstructionGap,
+    QueueEntry, QueueFilters, Verdict, current_proofs, instruction_gaps,
+};
 pub use organisations::{Organisation, OrganisationId};
 pub use proofs::{MissingProof, NewProof, ProofId, StoredProof, missing_proofs};
 pub use referencings::{NewReferencing, ReferencingId, StoredReferencing};
+pub use register_public::{CitingCandidature, MAX_REGISTER_PAGE, RegisterQuery, Verification};
 pub use sessions::{NewSession, Session, TokenHash};
 pub use solutions::{Solution, SolutionFields, SolutionId};
 pub use throttle::LoginFailureCounts;

@@ -205,6 +205,16 @@ pub(crate) async fn proofs_of(
     rows.into_iter().map(StoredProof::try_from).collect()
 }
 
+/// The proof `id`, whatever its candidature, read on `conn` ([`DbError::NotFound`] if none).
+pub(crate) async fn load_proof(conn: &mut AnyConnection, id: ProofId) -> Result<StoredProof> {
+    let row: Option<ProofRow> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM proofs p WHERE p.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    StoredProof::try_from(row.ok_or(DbError::NotFound)?)
+}
+
 /// Marks the needed proofs of `requirements` as no longer needed at `at`; returns how many.
 pub(crate) async fn mark_no_longer_needed(
     conn: &mut AnyConnection,
@@ -228,7 +238,7 @@ pub(crate) async fn mark_no_longer_needed(
     Ok(marked)
 }
 
-fn is_sha256_hex(s: &str) -> bool {
+pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
@@ -378,6 +388,16 @@ impl Db {
         let mut conn = self.pool.acquire().await?;
         candidatures::load(&mut conn, candidature, Some(organisation)).await?;
         proofs_of(&mut conn, candidature).await
+    }
+
+    /// Any proof, for staff (instructors judging it).
+    pub async fn find_proof(&self, id: ProofId) -> Result<Option<StoredProof>> {
+        let mut conn = self.pool.acquire().await?;
+        match load_proof(&mut conn, id).await {
+            Ok(p) => Ok(Some(p)),
+            Err(DbError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// A proof of a candidature of `organisation`: [`DbError::NotFound`] when it does not exist

@@ -11,9 +11,11 @@ use preuves_domain::{
 };
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 
 use crate::audit::Actor;
 use crate::organisations::OrganisationId;
+use crate::text::fold;
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
 
@@ -109,7 +111,7 @@ impl StoredReferencing {
 }
 
 #[derive(sqlx::FromRow)]
-struct ReferencingRow {
+pub(crate) struct ReferencingRow {
     id: i64,
     nru: String,
     organisation_id: i64,
@@ -129,7 +131,7 @@ struct ReferencingRow {
     created_at: i64,
 }
 
-const SELECT: &str = "SELECT f.id, f.nru, f.organisation_id, o.name AS organisation_name, o.siren, \
+pub(crate) const SELECT: &str = "SELECT f.id, f.nru, f.organisation_id, o.name AS organisation_name, o.siren, \
      d.code, d.wave, f.profiles, f.solution, f.main_component, f.version, f.commercial_names, \
      f.granted_on, f.status, f.status_reason, f.status_changed_at, f.created_at \
      FROM referencings f \
@@ -174,6 +176,59 @@ fn json_text<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| DbError::Invalid(e.to_string()))
 }
 
+/// The folded text the public register searches: NRU, vendor name, solution and commercial
+/// names, separated so that a query cannot match across two of them.
+pub(crate) fn search_text(nru: &Nru, vendor: &str, solution: &str, names: &[String]) -> String {
+    let mut parts = vec![nru.as_str(), vendor, solution];
+    parts.extend(names.iter().map(String::as_str));
+    fold(&parts.join(" | "))
+}
+
+/// Inserts the register row of `new` on `conn` (no audit entry: the caller's transaction writes
+/// it) and returns its id. An unknown organisation or dispositif gives [`DbError::NotFound`].
+pub(crate) async fn insert_row(conn: &mut AnyConnection, new: &NewReferencing) -> Result<i64> {
+    let dispositif: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM dispositifs WHERE code = $1 AND wave = $2")
+            .bind(new.dispositif.code.as_str())
+            .bind(i64::from(new.dispositif.wave.number()))
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (dispositif,) = dispositif.ok_or(DbError::NotFound)?;
+    let organisation: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
+            .bind(new.organisation.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (vendor,) = organisation.ok_or(DbError::NotFound)?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO referencings (nru, organisation_id, dispositif_id, profiles, solution, \
+         main_component, version, commercial_names, granted_on, status, status_reason, \
+         created_at, search_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(new.nru.as_str())
+    .bind(new.organisation.0)
+    .bind(dispositif)
+    .bind(json_text(&new.profiles)?)
+    .bind(&new.solution)
+    .bind(&new.main_component)
+    .bind(new.version.as_str())
+    .bind(json_text(&new.commercial_names)?)
+    .bind(new.granted_on.to_string())
+    .bind(new.status.code())
+    .bind(new.status_reason.as_deref())
+    .bind(Timestamp::now().as_millis())
+    .bind(search_text(
+        &new.nru,
+        &vendor,
+        &new.solution,
+        &new.commercial_names,
+    ))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
 impl Db {
     /// Records a referencing. An NRU already recorded gives [`DbError::Conflict`] on
     /// [`crate::constraints::REFERENCING_NRU`]; an unknown organisation or dispositif gives
@@ -184,39 +239,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredReferencing> {
         let mut tx = self.begin_audited().await?;
-        let dispositif: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM dispositifs WHERE code = $1 AND wave = $2")
-                .bind(new.dispositif.code.as_str())
-                .bind(i64::from(new.dispositif.wave.number()))
-                .fetch_optional(tx.conn())
-                .await?;
-        let (dispositif,) = dispositif.ok_or(DbError::NotFound)?;
-        let organisation: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM organisations WHERE id = $1")
-                .bind(new.organisation.0)
-                .fetch_optional(tx.conn())
-                .await?;
-        organisation.ok_or(DbError::NotFound)?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO referencings (nru, organisation_id, dispositif_id, profiles, solution, \
-             main_component, version, commercial_names, granted_on, status, status_reason, \
-             created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(new.nru.as_str())
-        .bind(new.organisation.0)
-        .bind(dispositif)
-        .bind(json_text(&new.profiles)?)
-        .bind(&new.solution)
-        .bind(&new.main_component)
-        .bind(new.version.as_str())
-        .bind(json_text(&new.commercial_names)?)
-        .bind(new.granted_on.to_string())
-        .bind(new.status.code())
-        .bind(new.status_reason.as_deref())
-        .bind(Timestamp::now().as_millis())
-        .fetch_one(tx.conn())
-        .await?;
+        let id = insert_row(tx.conn(), new).await?;
         tx.record(
             actor,
             "referencing.create",

@@ -12,6 +12,7 @@ pub mod candidature;
 pub mod catalogue;
 pub mod date;
 pub mod ids;
+pub mod issued_nru;
 pub mod plan;
 pub mod scenario;
 pub mod text;
@@ -26,6 +27,9 @@ pub use catalogue::{
 };
 pub use date::{IsoDate, ParisTime};
 pub use ids::{ChapterCode, DispositifCode, IdError, Nru, Profile, RequirementId, Siren, SocleId};
+pub use issued_nru::{
+    IssuedNru, IssuedNruError, VerificationCode, VerificationCodeError, looks_issued,
+};
 pub use plan::{
     Plan, PlanEntry, Reason, Refusal, RefusalCode, Register, Rule, Status, Summary, compute_plan,
 };

@@ -184,3 +184,88 @@ fn real_catalogue_simulation_with_heritage_and_equivalence() {
         "{s}"
     );
 }
+
+/// `preuves audit verify` passes on an untouched trail and, once a row is altered behind the
+/// platform's back, exits with 3 naming the first altered entry.
+#[test]
+fn audit_verify_names_the_first_altered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    for (email, name) in [("a@example.fr", "Alice"), ("b@example.fr", "Bruno")] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_preuves"))
+            .args([
+                "create-user",
+                "--data-dir",
+                data,
+                "--email",
+                email,
+                "--name",
+                name,
+                "--role",
+                "admin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"un mot de passe assez long\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let ok = preuves(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("Journal d'audit intègre"));
+
+    // Alter the first user's creation entry directly, as someone with database access could.
+    let file = dir.path().join("preuves.sqlite3");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            let (id,): (i64,) =
+                sqlx::query_as("SELECT MIN(id) FROM audit_log WHERE details LIKE '%a@example.fr%'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            sqlx::query("DROP TRIGGER audit_log_no_update")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::query(
+                "UPDATE audit_log SET details = replace(details, 'Alice', 'Mallory') WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            let broken = preuves(&["audit", "verify", "--data-dir", data]);
+            assert_eq!(broken.status.code(), Some(3));
+            let message = String::from_utf8_lossy(&broken.stderr);
+            assert!(
+                message.contains(&format!("n° {id} ")),
+                "names entry {id}: {message}"
+            );
+            assert!(message.contains("modifiée"), "{message}");
+        });
+}

@@ -8,6 +8,7 @@ mod catalogue;
 mod crash;
 mod fixtures;
 mod helpers;
+mod instruction;
 mod journey;
 mod referencings;
 mod sessions;
