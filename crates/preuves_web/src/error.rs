@@ -149,7 +149,7 @@ impl AppError {
 /// The French explanation of each state conflict of `preuves_db::conflicts`, with its code.
 fn journey_conflict(name: &str) -> Option<(&'static str, &'static str)> {
     use preuves_db::conflicts as c;
-    let known: [(&'static str, &'static str); 8] = [
+    let known: [(&'static str, &'static str); 17] = [
         (
             c::STALE_REVISION,
             "Cet objet a été modifié entre-temps (dans un autre onglet ou par un collègue). \
@@ -189,6 +189,49 @@ fn journey_conflict(name: &str) -> Option<(&'static str, &'static str)> {
         (
             c::PROOF_BLOB_KEY,
             "Ce fichier a déjà été enregistré. Rien n'a été changé.",
+        ),
+        (
+            c::NOT_IN_INSTRUCTION,
+            "Cette action demande que la candidature soit en instruction. Rien n'a été changé.",
+        ),
+        (
+            c::ASSIGNED_ELSEWHERE,
+            "Un autre instructeur instruit cette candidature\u{a0}: demandez-lui de vous la \
+             confier (ou réattribuez-la) avant d'agir. Rien n'a été changé.",
+        ),
+        (
+            c::NOT_UNDER_REVIEW,
+            "Seule une candidature déposée, en instruction ou en attente de compléments peut \
+             être attribuée. Rien n'a été changé.",
+        ),
+        (
+            c::ALREADY_DECIDED,
+            "Une décision a déjà été prise sur cette candidature\u{a0}: elle ne peut plus \
+             changer. Rien n'a été changé.",
+        ),
+        (
+            c::PROOF_NO_LONGER_NEEDED,
+            "Cette preuve n'est plus nécessaire (exigence masquée depuis, règle R5)\u{a0}: elle \
+             n'attend pas de verdict.",
+        ),
+        (
+            c::PROOF_SUPERSEDED,
+            "Un fichier plus récent a été déposé pour cette preuve\u{a0}: c'est lui qu'il faut \
+             juger.",
+        ),
+        (
+            c::NO_OPEN_COMPLEMENT_REQUEST,
+            "Aucune demande de complément n'est ouverte sur cette candidature.",
+        ),
+        (
+            c::INSTRUCTION_INCOMPLETE,
+            "L'instruction n'est pas terminée\u{a0}: chaque preuve attendue doit avoir un \
+             fichier jugé conforme avant le référencement. Aucune décision n'a été prise.",
+        ),
+        (
+            c::GRANT_DRAFT_STALE,
+            "La candidature a changé pendant la préparation de la décision. Aucune décision n'a \
+             été prise\u{a0}: rechargez la page et recommencez.",
         ),
     ];
     known.into_iter().find(|(code, _)| *code == name)

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod decision;
 pub mod error;
 mod filetype;
 mod format;
@@ -47,6 +48,9 @@ pub struct WebConfig {
     pub max_rem_upload: usize,
     /// Largest proof file accepted (500 MiB by default).
     pub max_proof_upload: u64,
+    /// The platform's public address, printed on attestations for their verification link
+    /// (`https://preuves.example.fr`, no trailing slash).
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -59,6 +63,7 @@ impl Default for WebConfig {
             throttle_window: std::time::Duration::from_secs(15 * 60),
             max_rem_upload: 32 * 1024 * 1024,
             max_proof_upload: preuves_storage::PutLimits::DEFAULT_MAX_SIZE,
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::forms::{FieldErrors, sentence};
 use crate::journey::{self, LivePlan};
 use crate::layout::{Chrome, render, render_with};
 use crate::plan_view::{self, DepositForms, PlanFilters, PlanInput, PlanView};
+use crate::routes::instruction::{RequestView, cited_warnings};
 use crate::routes::solutions::lines;
 use crate::security::{CsrfForm, RequestContext, VendorCap, redirect_with_flash};
 
@@ -908,6 +909,10 @@ struct ShowPage {
     plan: PlanView,
     deposit: Option<DepositForms>,
     complete: bool,
+    requests: Vec<RequestView>,
+    open_request: bool,
+    warnings: Vec<String>,
+    nru: Option<String>,
 }
 
 /// `GET /candidatures/{id}`: a draft's administrative step with its live plan, or a filed
@@ -952,6 +957,10 @@ pub(crate) async fn show(
     }
     let plan = plan_of(&live, &c.target, Some(&c), Some((&proofs, prefix)), filters);
     let complete = plan.computed && plan.missing == 0;
+    let requests = state
+        .db
+        .list_complement_requests_for(vendor.organisation, c.id)
+        .await?;
     render(&ShowPage {
         chrome: Chrome::new(
             &ctx,
@@ -962,6 +971,15 @@ pub(crate) async fn show(
         plan,
         deposit: None,
         complete,
+        open_request: c.status == CandidatureStatus::ComplementRequested
+            && requests.iter().any(|r| r.is_open()),
+        requests: requests.iter().map(RequestView::of).collect(),
+        warnings: cited_warnings(&state, &c).await?,
+        nru: state
+            .db
+            .find_grant_of_candidature(c.id)
+            .await?
+            .map(|g| g.nru.to_string()),
     })
 }
 
@@ -1230,6 +1248,50 @@ pub(crate) async fn late_nru(
             refuse(&state, &c, errors, form).await
         }
     }
+}
+
+// ---- complements ---------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AnswerForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /candidatures/{id}/complements`: the vendor answers the open complement request (after
+/// depositing the new files); the candidature goes back to its instructor.
+pub(crate) async fn answer_complements(
+    State(state): State<AppState>,
+    vendor: VendorCap,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+) -> Result<Response, AppError> {
+    let c = state
+        .db
+        .find_candidature_for(vendor.organisation, candidature_id(&id)?)
+        .await?;
+    let message = form.message.trim();
+    if message.is_empty() || message.chars().count() > 4000 {
+        return Err(AppError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "message_required",
+            message: "Décrivez en quelques mots les compléments déposés (4 000 caractères au plus). Rien n'a été envoyé.".to_owned(),
+        });
+    }
+    state
+        .db
+        .answer_complements(
+            vendor.organisation,
+            c.id,
+            message,
+            &Actor::User(vendor.user.id),
+        )
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/candidatures/{}", c.id),
+        "Réponse envoyée\u{a0}: la candidature retourne en instruction.",
+        state.config.secure_cookies,
+    ))
 }
 
 // ---- the dashboard --------------------------------------------------------------------------

@@ -7,7 +7,9 @@ mod candidatures;
 pub(crate) mod catalogue;
 mod health;
 mod home;
+pub(crate) mod instruction;
 mod proofs;
+mod public;
 mod register;
 mod rem_import;
 mod solutions;
@@ -95,4 +97,38 @@ pub(crate) fn routes() -> Router<AppState> {
             post(proofs::honour_statement).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/candidatures/{id}/preuves/{proof}", get(proofs::download))
+        .route(
+            "/candidatures/{id}/complements",
+            post(candidatures::answer_complements),
+        )
+        .route("/instruction", get(instruction::queue))
+        .route("/instruction/{id}", get(instruction::show))
+        .route("/instruction/{id}/prendre", post(instruction::take))
+        .route(
+            "/instruction/{id}/preuves/{proof}",
+            get(instruction::download),
+        )
+        .route(
+            "/instruction/{id}/preuves/{proof}/verdict",
+            post(instruction::verdict),
+        )
+        .route(
+            "/instruction/{id}/complements",
+            post(instruction::request_complements),
+        )
+        .route("/instruction/{id}/refuser", post(instruction::refuse))
+        .route("/instruction/{id}/referencer", post(instruction::grant))
+        .route("/registre", get(public::register))
+        .route("/registre.csv", get(public::register_csv))
+        .route("/registre.json", get(public::register_json))
+        .route("/verifier", get(public::verify_form))
+        .route("/verifier/{nru}", get(public::verify))
+        .route(
+            "/referencements/{nru}/attestation",
+            get(public::attestation),
+        )
+        .route(
+            "/admin/referencements/{nru}/statut",
+            post(public::set_status),
+        )
 }

@@ -12,11 +12,10 @@
 
 use std::time::SystemTime;
 
-use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use preuves_db::{
     Actor, CandidatureStatus, DbError, HonourStatement, NewProof, ProofId, StoredCandidature,
     conflicts,
@@ -29,7 +28,6 @@ use crate::error::AppError;
 use crate::filetype::{self, FileKind};
 use crate::format::human_size;
 use crate::journey;
-use crate::layout::encode_query;
 use crate::plan_view::anchor_of;
 use crate::routes::candidatures::candidature_id;
 use crate::security::{RequestContext, VendorCap, check_csrf, redirect_with_flash};
@@ -407,47 +405,11 @@ pub(crate) async fn download(
     if found.candidature != candidature {
         return Err(AppError::NotFound);
     }
-    let key = BlobKey::parse(found.blob_key.clone()).map_err(AppError::internal)?;
-    let stream = match state.blobs.get_stream(&key).await {
-        Ok(s) => s,
-        Err(StorageError::NotFound) => {
-            return Err(AppError::internal("blob of a recorded proof is missing"));
-        }
-        Err(e) => return Err(AppError::internal(e)),
-    };
-    let size = stream.size();
-    let mut response = Body::from_stream(stream).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&found.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    let ascii: String = found
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        encode_query(&found.file_name)
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    crate::routes::instruction::attachment(
+        &state,
+        &found.blob_key,
+        &found.content_type,
+        &found.file_name,
+    )
+    .await
 }

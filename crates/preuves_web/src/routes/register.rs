@@ -196,6 +196,11 @@ struct DetailPage {
     status_reason: Option<String>,
     status_changed: Option<String>,
     recorded: String,
+    is_admin: bool,
+    has_attestation: bool,
+    /// Candidatures citing it (staff only): id, vendor, whether entered after submission.
+    citing: Vec<(i64, String, bool)>,
+    statuses: Vec<FilterOption>,
 }
 
 pub(crate) async fn detail(
@@ -213,7 +218,30 @@ pub(crate) async fn detail(
         .await?
         .ok_or(AppError::NotFound)?;
     scope.check(found.organisation)?;
+    let staff = scope == ReadScope::All;
+    let citing = if staff {
+        state
+            .db
+            .candidatures_citing(&found.nru)
+            .await?
+            .into_iter()
+            .map(|c| (c.candidature.id.0, c.vendor_name, c.late))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let has_attestation = state.db.find_grant(&found.nru).await?.is_some();
     render(&DetailPage {
+        is_admin: user.role == preuves_db::Role::Admin,
+        has_attestation,
+        citing,
+        statuses: STATUSES
+            .iter()
+            .map(|s| FilterOption {
+                value: s.code().to_owned(),
+                label: status_title(*s),
+            })
+            .collect(),
         chrome: Chrome::new(
             &ctx,
             format!("Référencement {}", found.nru),

@@ -274,6 +274,36 @@ fn get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
             format!("/candidatures/{}/preuves/{}", t.draft, t.proof),
             [S, N, F, F],
         ),
+        ("/instruction", "/instruction".into(), [S, F, O, F]),
+        (
+            "/instruction/{id}",
+            format!("/instruction/{}", o.filed),
+            [S, F, O, F],
+        ),
+        (
+            "/instruction/{id}",
+            format!("/instruction/{}", o.draft),
+            [S, F, N, F],
+        ),
+        (
+            "/instruction/{id}/preuves/{proof}",
+            format!("/instruction/{}/preuves/{}", o.draft, o.proof),
+            [S, F, N, F],
+        ),
+        ("/registre", "/registre".into(), [O, O, O, O]),
+        ("/registre.csv", "/registre.csv".into(), [O, O, O, O]),
+        ("/registre.json", "/registre.json".into(), [O, O, O, O]),
+        ("/verifier", "/verifier".into(), [O, O, O, O]),
+        (
+            "/verifier/{nru}",
+            "/verifier/REF-ALPHA-2-0001".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/referencements/{nru}/attestation",
+            "/referencements/REF-ALPHA-2-0001/attestation".into(),
+            [S, N, N, N],
+        ),
         ("/", "/".into(), [O, O, O, O]),
         ("/static/app.css", "/static/app.css".into(), [O, O, O, O]),
         ("/static/app.js", "/static/app.js".into(), [O, O, O, O]),
@@ -355,6 +385,10 @@ fn post_routes(w: &World) -> Vec<(&'static str, String)> {
         ),
         ("/admin/referencements", "/admin/referencements".into()),
         ("/admin/import", "/admin/import".into()),
+        (
+            "/admin/referencements/{nru}/statut",
+            format!("/admin/referencements/{B_NRU}/statut"),
+        ),
     ]
 }
 
@@ -376,6 +410,9 @@ fn check(expect: Expect, status: StatusCode, location: &str, what: &str) {
 async fn every_role_gets_what_it_may_on_every_page_and_nothing_of_another_organisation() {
     let mut w = world().await;
     for (_, path, expected) in get_matrix(&w) {
+        // The public register and verification show every organisation's referencings: that
+        // is their purpose.
+        let public = path.starts_with("/registre") || path.starts_with("/verifier");
         for (i, role) in ["anonyme", "éditeur", "instructeur", "administrateur"]
             .into_iter()
             .enumerate()
@@ -393,7 +430,7 @@ async fn every_role_gets_what_it_may_on_every_page_and_nothing_of_another_organi
                 r.location(),
                 &format!("GET {path} as {role}"),
             );
-            if i == 1 {
+            if i == 1 && !public {
                 for secret in [B_NAME, B_SIREN, B_NRU, B_EMAIL, B_SOLUTION] {
                     assert!(
                         !r.body.contains(secret),
@@ -487,6 +524,15 @@ fn every_route_is_in_the_matrix() {
         "/candidatures/{id}/preuves",
         "/candidatures/{id}/nru-obtenu",
         "/candidatures/{id}/preuves/{proof}",
+        "/instruction",
+        "/instruction/{id}",
+        "/instruction/{id}/preuves/{proof}",
+        "/registre",
+        "/registre.csv",
+        "/registre.json",
+        "/verifier",
+        "/verifier/{nru}",
+        "/referencements/{nru}/attestation",
     ];
     let posts = [
         "/admin/organisations",
@@ -505,6 +551,13 @@ fn every_route_is_in_the_matrix() {
         "/candidatures/{id}/nru-obtenu",
         "/candidatures/{id}/preuves",
         "/candidatures/{id}/attestation-honneur",
+        "/candidatures/{id}/complements",
+        "/instruction/{id}/prendre",
+        "/instruction/{id}/preuves/{proof}/verdict",
+        "/instruction/{id}/complements",
+        "/instruction/{id}/refuser",
+        "/instruction/{id}/referencer",
+        "/admin/referencements/{nru}/statut",
     ];
     known.extend(gets);
     known.extend(vendor_posts);
@@ -530,6 +583,7 @@ async fn vendor_routes_refuse_staff_and_other_organisations() {
         format!("/candidatures/{}/nru-obtenu", t.filed),
         format!("/candidatures/{}/preuves", t.draft),
         format!("/candidatures/{}/attestation-honneur", t.draft),
+        format!("/candidatures/{}/complements", t.filed),
     ];
     let fields = [
         ("name", "x"),
@@ -590,4 +644,41 @@ async fn vendor_routes_refuse_staff_and_other_organisations() {
     }
     let after = w.app.db.audit_entries(0, 100_000).await.unwrap().len();
     assert_eq!(before, after, "no refused request changed anything");
+}
+
+/// The instruction routes: only instructors act; vendors and administrators get 403, anonymous
+/// users the sign-in page; an instructor acting on a draft (nothing filed) gets 404.
+#[tokio::test]
+async fn only_instructors_may_instruct() {
+    let mut w = world().await;
+    let o = &w.own;
+    let paths = [
+        format!("/instruction/{}/prendre", o.filed),
+        format!("/instruction/{}/preuves/{}/verdict", o.filed, o.proof),
+        format!("/instruction/{}/complements", o.filed),
+        format!("/instruction/{}/refuser", o.filed),
+        format!("/instruction/{}/referencer", o.filed),
+    ];
+    let fields = [("verdict", "compliant"), ("motif", "x"), ("message", "x")];
+    let before = w.app.db.audit_entries(0, 100_000).await.unwrap().len();
+    for path in &paths {
+        for (role, client) in [("éditeur", &mut w.vendor), ("administrateur", &mut w.admin)] {
+            let r = client.post(path, &fields).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "POST {path} as {role}");
+        }
+        let r = w.anonymous.post(path, &fields).await;
+        assert!(
+            r.status == StatusCode::FORBIDDEN
+                || (r.status.is_redirection() && r.location().starts_with("/connexion")),
+            "POST {path} anonymously: {}",
+            r.status
+        );
+        let draft = path.replace(&format!("/{}/", o.filed), &format!("/{}/", o.draft));
+        let r = w.instructor.post(&draft, &fields).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "POST {draft} on a draft");
+    }
+    assert_eq!(
+        before,
+        w.app.db.audit_entries(0, 100_000).await.unwrap().len()
+    );
 }

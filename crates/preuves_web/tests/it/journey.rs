@@ -15,7 +15,7 @@ use crate::support::{Client, TestApp, TestResponse};
 
 const SIREN: &str = "732829320";
 
-fn scenario(name: &str) -> ScenarioFile {
+pub(crate) fn scenario(name: &str) -> ScenarioFile {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../demo/scenarios")
         .join(name);
@@ -51,7 +51,7 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 }
 
 /// The plan rows a page shows, by requirement id.
-fn shown_plan(html: &str) -> BTreeMap<String, Row> {
+pub(crate) fn shown_plan(html: &str) -> BTreeMap<String, Row> {
     let mut rows = BTreeMap::new();
     for (i, _) in html.match_indices("<li id=\"exigence-") {
         let tag = &html[i..i + html[i..].find('>').expect("tag end")];
@@ -70,7 +70,7 @@ fn shown_plan(html: &str) -> BTreeMap<String, Row> {
     rows
 }
 
-fn shown_summary(html: &str) -> [u64; 4] {
+pub(crate) fn shown_summary(html: &str) -> [u64; 4] {
     let i = html.find("<dl class=\"summary\"").expect("plan summary");
     let tag = &html[i..i + html[i..].find('>').unwrap()];
     [
@@ -129,14 +129,14 @@ fn engine_plan(
 
 /// A vendor of the scenario's SIREN holding the scenario's referencings, with its solution
 /// declared through the page.
-struct Vendor {
-    app: TestApp,
-    client: Client,
-    organisation: OrganisationId,
-    solution: String,
+pub(crate) struct Vendor {
+    pub(crate) app: TestApp,
+    pub(crate) client: Client,
+    pub(crate) organisation: OrganisationId,
+    pub(crate) solution: String,
 }
 
-async fn vendor_for(file: &ScenarioFile, app: TestApp) -> Vendor {
+pub(crate) async fn vendor_for(file: &ScenarioFile, app: TestApp) -> Vendor {
     let organisation = app.organisation("Éditeur A", SIREN).await;
     for r in &file.referencings {
         app.db
@@ -193,7 +193,11 @@ async fn vendor_for(file: &ScenarioFile, app: TestApp) -> Vendor {
 }
 
 /// The administrative step's fields for the scenario's candidature.
-fn step_fields(file: &ScenarioFile, solution: &str, action: &str) -> Vec<(String, String)> {
+pub(crate) fn step_fields(
+    file: &ScenarioFile,
+    solution: &str,
+    action: &str,
+) -> Vec<(String, String)> {
     let c = &file.candidature;
     let mut f: Vec<(String, String)> = vec![
         (
@@ -232,7 +236,11 @@ fn step_fields(file: &ScenarioFile, solution: &str, action: &str) -> Vec<(String
     f
 }
 
-async fn post_pairs(client: &mut Client, path: &str, pairs: &[(String, String)]) -> TestResponse {
+pub(crate) async fn post_pairs(
+    client: &mut Client,
+    path: &str,
+    pairs: &[(String, String)],
+) -> TestResponse {
     let borrowed: Vec<(&str, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -419,7 +427,7 @@ async fn refusals_are_shown_next_to_the_field_naming_rule_and_nru() {
 }
 
 /// Opens case 3 as a draft and returns a requirement to deposit with its first expected proof.
-async fn case3_draft(app: TestApp) -> (Vendor, CandidatureId, String) {
+pub(crate) async fn case3_draft(app: TestApp) -> (Vendor, CandidatureId, String) {
     let file = scenario("cas-3.json");
     let mut v = vendor_for(&file, app).await;
     let r = post_pairs(
@@ -448,7 +456,7 @@ async fn case3_draft(app: TestApp) -> (Vendor, CandidatureId, String) {
     (v, id, requirement)
 }
 
-fn proof_fields(requirement: &str) -> [(&str, &str); 3] {
+pub(crate) fn proof_fields(requirement: &str) -> [(&str, &str); 3] {
     [
         ("exigence", requirement),
         ("scenario", "0"),

@@ -3,6 +3,7 @@
 mod auth;
 mod authorization;
 mod catalogue;
+mod instruction;
 mod journey;
 mod register;
 mod support;
