@@ -33,6 +33,10 @@ pub(crate) struct ServeArgs {
     /// standard AWS environment variables).
     #[arg(long, env = "PREUVES_BLOB_URL", default_value = "")]
     blob_url: String,
+    /// The platform's public address, printed on attestations for their verification link
+    /// (default: `http://` and the --bind address).
+    #[arg(long, env = "PREUVES_PUBLIC_URL")]
+    public_url: Option<String>,
     /// The largest proof file accepted, in MiB.
     #[arg(long, env = "PREUVES_MAX_UPLOAD_MIB", default_value_t = 500)]
     max_upload_mib: u64,
@@ -66,6 +70,12 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         secure_cookies: !args.insecure_cookies,
         trust_proxy: args.trust_proxy,
         max_proof_upload: args.max_upload_mib.saturating_mul(1024 * 1024),
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.bind))
+            .trim_end_matches('/')
+            .to_owned(),
         ..WebConfig::default()
     };
     let blobs = preuves_storage::BlobStore::from_url(&args.blob_url, &args.storage.data_dir)

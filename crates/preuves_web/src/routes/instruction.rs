@@ -307,6 +307,8 @@ struct InstructionPage {
     to_deposit: Vec<String>,
     nru: Option<String>,
     verdicts: Vec<(&'static str, &'static str)>,
+    /// Active instructors the candidature may be handed to: id and name.
+    instructors: Vec<(i64, String)>,
     errors: FieldErrors,
 }
 
@@ -448,6 +450,14 @@ async fn instruction_page(
         to_deposit,
         nru: grant.map(|g| g.nru.to_string()),
         verdicts: Verdict::ALL.iter().map(|v| (v.code(), v.label())).collect(),
+        instructors: state
+            .db
+            .list_users(None)
+            .await?
+            .into_iter()
+            .filter(|u| u.role == preuves_db::Role::Instructor && u.disabled_at.is_none())
+            .map(|u| (u.id.0, u.display_name))
+            .collect(),
         errors,
     })
 }
@@ -504,6 +514,45 @@ pub(crate) async fn take(
     Ok(redirect_with_flash(
         &back(c.id, ""),
         message,
+        state.config.secure_cookies,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AssignForm {
+    #[serde(default)]
+    instructeur: String,
+}
+
+/// `POST /instruction/{id}/attribuer`: hands the candidature to another instructor.
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    InstructorCap(user): InstructorCap,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<AssignForm>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let to = form
+        .instructeur
+        .trim()
+        .parse::<i64>()
+        .map(preuves_db::UserId)
+        .map_err(|_| AppError::BadRequest("Choisissez un instructeur.".to_owned()))?;
+    let target = state
+        .db
+        .find_user(to)
+        .await?
+        .ok_or_else(|| AppError::BadRequest("Cet instructeur n'existe pas.".to_owned()))?;
+    state
+        .db
+        .assign_candidature(c.id, to, &Actor::User(user.id))
+        .await?;
+    Ok(redirect_with_flash(
+        &back(c.id, ""),
+        &format!(
+            "La candidature est désormais attribuée à {}.",
+            target.display_name
+        ),
         state.config.secure_cookies,
     ))
 }

@@ -104,6 +104,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/instruction", get(instruction::queue))
         .route("/instruction/{id}", get(instruction::show))
         .route("/instruction/{id}/prendre", post(instruction::take))
+        .route("/instruction/{id}/attribuer", post(instruction::assign))
         .route(
             "/instruction/{id}/preuves/{proof}",
             get(instruction::download),

@@ -553,6 +553,7 @@ fn every_route_is_in_the_matrix() {
         "/candidatures/{id}/attestation-honneur",
         "/candidatures/{id}/complements",
         "/instruction/{id}/prendre",
+        "/instruction/{id}/attribuer",
         "/instruction/{id}/preuves/{proof}/verdict",
         "/instruction/{id}/complements",
         "/instruction/{id}/refuser",
@@ -654,6 +655,7 @@ async fn only_instructors_may_instruct() {
     let o = &w.own;
     let paths = [
         format!("/instruction/{}/prendre", o.filed),
+        format!("/instruction/{}/attribuer", o.filed),
         format!("/instruction/{}/preuves/{}/verdict", o.filed, o.proof),
         format!("/instruction/{}/complements", o.filed),
         format!("/instruction/{}/refuser", o.filed),

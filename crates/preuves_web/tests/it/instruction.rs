@@ -165,6 +165,45 @@ async fn case_3_filed_instructed_with_a_complement_request_granted_then_cited() 
         audit
     );
 
+    // Handing over: the first instructor gives it to the other, who gives it back.
+    let id_of = |email: &'static str| {
+        let db = v.app.db.clone();
+        async move {
+            db.find_user_by_email(email)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+                .0
+                .to_string()
+        }
+    };
+    let (first_id, other_id) = (
+        id_of("instructrice@ans.example.fr").await,
+        id_of("autre@ans.example.fr").await,
+    );
+    let r = instructor
+        .post(
+            &format!("/instruction/{id}/attribuer"),
+            &[("instructeur", other_id.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = instructor
+        .post(
+            &format!("/instruction/{id}/preuves/{}/verdict", files[0]),
+            &[("verdict", "compliant")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "no longer hers");
+    let r = other
+        .post(
+            &format!("/instruction/{id}/attribuer"),
+            &[("instructeur", first_id.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
     // Verdicts: all compliant but the first, which needs a complement.
     let r = instructor
         .post(
