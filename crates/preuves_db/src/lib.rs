@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api_tokens;
 pub mod audit;
 pub mod candidatures;
 pub mod catalogue;
@@ -43,6 +44,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+pub use api_tokens::{ApiToken, ApiTokenGrant, ApiTokenId, NewApiToken, TokenScope};
 pub use audit::{Actor, AuditBreak, AuditBreakKind, AuditEntry, ChainSummary};
 pub use candidatures::{
     AdministrativeStep, CandidatureId, CandidatureStatus, ExpectedProof, HonourStatement,

@@ -2,12 +2,47 @@
 //!
 //! Handlers return `Result<_, AppError>`; the status code, the French message and the stable code
 //! are decided here. Pages get an HTML error page, paths under `/api/` get
-//! `{"errors":[{"code","message"}]}`. A 500 never shows its cause: it is logged with the request
-//! id, and the page only gives that id.
+//! `{"errors":[{"code","message","field"?}]}` (several errors at once for [`AppError::Rejected`]:
+//! every refusal of the engine, every field at fault). A 500 never shows its cause: it is logged
+//! with the request id, and the page only gives that id.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use preuves_db::DbError;
+use preuves_domain::Refusal;
+
+/// One error of a JSON answer: a stable code, a French message, and the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorItem {
+    /// The stable code (a refusal code of `DOMAIN.md` §4, a conflict's name, `invalid_field`...).
+    pub code: &'static str,
+    /// What is wrong and what to do, in French.
+    pub message: String,
+    /// The request field at fault (its JSON key or path), if one is.
+    pub field: Option<String>,
+}
+
+impl ErrorItem {
+    /// An error on `field`.
+    pub fn field(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+}
+
+impl From<&Refusal> for ErrorItem {
+    /// An engine refusal with its stable code and the candidature field it concerns.
+    fn from(r: &Refusal) -> Self {
+        Self {
+            code: r.code.as_str(),
+            message: r.message.clone(),
+            field: (!r.field.is_empty()).then(|| r.field.to_owned()),
+        }
+    }
+}
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +65,34 @@ pub enum AppError {
         /// Seconds before a new attempt is considered.
         retry_after: u64,
     },
+    /// Too many API requests from one token, user or client address; retry after this many
+    /// seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds before the next request is accepted.
+        retry_after: u64,
+    },
     /// The request is malformed, with a French explanation.
     #[error("bad request: {0}")]
     BadRequest(String),
     /// The body is larger than allowed.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// An API request with an `Authorization: Bearer` token that is unknown, expired or revoked.
+    #[error("invalid token")]
+    InvalidToken,
+    /// A read-only API token used for a write.
+    #[error("insufficient scope")]
+    InsufficientScope,
+    /// The request is refused for what it holds, with every error found at once (the engine's
+    /// refusals, the fields at fault): its status (400, 422...) and the errors.
+    #[error("rejected: {errors:?}")]
+    Rejected {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The errors, in the order found.
+        errors: Vec<ErrorItem>,
+    },
     /// The change conflicts with the current state: a stable code and a French explanation.
     #[error("conflict {code}: {message}")]
     Conflict {
@@ -70,9 +127,12 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unauthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Csrf | Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::Rejected { status, .. } => *status,
+            Self::TooManyRequests { .. } | Self::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -86,9 +146,12 @@ impl AppError {
         match self {
             Self::NotFound => "not_found",
             Self::Unauthenticated => "unauthenticated",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::Rejected { errors, .. } => errors.first().map_or("invalid_request", |e| e.code),
             Self::Forbidden => "forbidden",
             Self::Csrf => "csrf_failed",
-            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::TooManyRequests { .. } | Self::RateLimited { .. } => "too_many_requests",
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Conflict { code, .. } => code,
@@ -101,10 +164,12 @@ impl AppError {
     pub fn title(&self) -> &'static str {
         match self {
             Self::NotFound => "Page introuvable",
-            Self::Unauthenticated => "Connexion requise",
-            Self::Forbidden => "Accès refusé",
+            Self::Unauthenticated | Self::InvalidToken => "Connexion requise",
+            Self::Forbidden | Self::InsufficientScope => "Accès refusé",
+            Self::Rejected { .. } => "Requête refusée",
             Self::Csrf => "Formulaire expiré",
             Self::TooManyRequests { .. } => "Trop de tentatives",
+            Self::RateLimited { .. } => "Trop de requêtes",
             Self::BadRequest(_) => "Requête invalide",
             Self::PayloadTooLarge => "Fichier trop volumineux",
             Self::Conflict { .. } => "Modification impossible",
@@ -121,11 +186,22 @@ impl AppError {
             }
             Self::Unauthenticated => "Connectez-vous pour accéder à cette page.".to_owned(),
             Self::Forbidden => "Votre rôle ne permet pas cette action.".to_owned(),
+            Self::InvalidToken => "Ce jeton d'accès est inconnu, expiré ou révoqué\u{a0}: créez-en un nouveau depuis la page «\u{a0}Jetons d'accès\u{a0}» de votre compte.".to_owned(),
+            Self::InsufficientScope => "Ce jeton d'accès ne permet que la lecture\u{a0}: utilisez un jeton «\u{a0}lecture et écriture\u{a0}» pour cette action.".to_owned(),
+            Self::Rejected { errors, .. } => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             Self::Csrf => "Le formulaire a expiré ou ne provient pas de cette plateforme. Rechargez la page et recommencez.".to_owned(),
             Self::TooManyRequests { retry_after } => format!(
                 "Trop de tentatives de connexion. Réessayez dans {} minute{}.",
                 retry_after.div_ceil(60),
                 if retry_after.div_ceil(60) > 1 { "s" } else { "" }
+            ),
+            Self::RateLimited { retry_after } => format!(
+                "Trop de requêtes en peu de temps. Réessayez dans {retry_after}\u{a0}seconde{}.",
+                if *retry_after > 1 { "s" } else { "" }
             ),
             Self::BadRequest(m)
             | Self::Conflict { message: m, .. }
@@ -265,9 +341,10 @@ impl From<askama::Error> for AppError {
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorMarker {
     pub(crate) status: StatusCode,
-    pub(crate) code: &'static str,
     pub(crate) title: &'static str,
     pub(crate) message: String,
+    /// The errors of a JSON answer (one, or every error of [`AppError::Rejected`]).
+    pub(crate) items: Vec<ErrorItem>,
 }
 
 impl IntoResponse for AppError {
@@ -275,14 +352,46 @@ impl IntoResponse for AppError {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = %cause, "request failed");
         }
+        let items = match &self {
+            Self::Rejected { errors, .. } if !errors.is_empty() => errors.clone(),
+            _ => vec![ErrorItem {
+                code: self.code(),
+                message: self.message(),
+                field: None,
+            }],
+        };
         let marker = ErrorMarker {
             status: self.status(),
-            code: self.code(),
             title: self.title(),
             message: self.message(),
+            items,
         };
         let mut response = (marker.status, marker.message.clone()).into_response();
-        if let Self::TooManyRequests { retry_after } = self
+        // API clients learn how to authenticate (RFC 6750); pages redirect to the sign-in form.
+        match self {
+            Self::Unauthenticated => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"preuves\""),
+                );
+            }
+            Self::InvalidToken => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"preuves\", error=\"invalid_token\""),
+                );
+            }
+            Self::InsufficientScope => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        "Bearer realm=\"preuves\", error=\"insufficient_scope\", scope=\"read_write\"",
+                    ),
+                );
+            }
+            _ => {}
+        }
+        if let Self::TooManyRequests { retry_after } | Self::RateLimited { retry_after } = &self
             && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -1,6 +1,7 @@
 //! What every page shares: the [`Chrome`] (who is signed in, the CSRF token, the one-shot
 //! message, the navigation), the [`render`] helper, and the error renderer that turns an
-//! [`AppError`] into a French page or, under `/api/`, into JSON.
+//! [`AppError`] into a French page or, under `/api/`, into JSON (`{"errors":[...]}`, also for the
+//! errors the router answers by itself there, such as a 405).
 
 use askama::Template;
 use axum::extract::Request;
@@ -9,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use preuves_db::Role;
 
-use crate::error::{AppError, ErrorMarker};
+use crate::error::{AppError, ErrorItem, ErrorMarker};
 use crate::security::RequestContext;
 
 /// The signed-in user as the layout shows it.
@@ -101,19 +102,16 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .to_owned();
     let response = next.run(request).await;
     let Some(marker) = response.extensions().get::<ErrorMarker>().cloned() else {
+        if is_api {
+            return api_shape(response);
+        }
         return response;
     };
     if marker.status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(request_id, "internal error answered");
     }
     let mut rendered = if is_api {
-        (
-            marker.status,
-            axum::Json(serde_json::json!({
-                "errors": [{"code": marker.code, "message": marker.message}]
-            })),
-        )
-            .into_response()
+        json_errors(marker.status, &marker.items)
     } else if marker.status == StatusCode::UNAUTHORIZED {
         Redirect::to(&format!("/connexion?suivant={}", encode_query(&path))).into_response()
     } else {
@@ -126,6 +124,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
                 csrf: String::new(),
                 flash: None,
                 client: String::new(),
+                token: None,
             });
         let page = ErrorPage {
             chrome: Chrome::new(&ctx, marker.title, ""),
@@ -138,8 +137,78 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             Err(_) => (marker.status, marker.message.clone()).into_response(),
         }
     };
-    // Keep the headers the error set (Retry-After, cookies).
-    for name in [header::RETRY_AFTER, header::SET_COOKIE] {
+    // Keep the headers the error set (Retry-After, cookies; the Bearer challenge for the API).
+    let mut kept = vec![header::RETRY_AFTER, header::SET_COOKIE];
+    if is_api {
+        kept.push(header::WWW_AUTHENTICATE);
+    }
+    for name in kept {
+        for v in response.headers().get_all(&name) {
+            rendered.headers_mut().append(name.clone(), v.clone());
+        }
+    }
+    rendered
+}
+
+/// `{"errors":[{"code","message","field"?}]}`, the one shape of every error under `/api/`.
+pub(crate) fn json_errors(status: StatusCode, items: &[ErrorItem]) -> Response {
+    let errors: Vec<serde_json::Value> = items
+        .iter()
+        .map(|e| {
+            let mut item = serde_json::json!({"code": e.code, "message": e.message});
+            if let Some(field) = &e.field {
+                item["field"] = serde_json::Value::String(field.clone());
+            }
+            item
+        })
+        .collect();
+    (status, axum::Json(serde_json::json!({ "errors": errors }))).into_response()
+}
+
+/// An error answered under `/api/` by something else than an [`AppError`] (the router's own
+/// 405, a body limit of a layer) gets the API's JSON shape too; anything else passes.
+fn api_shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "Cette méthode HTTP n'est pas permise sur cette adresse (voir /api/openapi.json).",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "Le corps de la requête dépasse la taille autorisée.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Le type du corps de la requête n'est pas accepté ici (voir /api/openapi.json).",
+        ),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "La ressource demandée n'existe pas, ou vous n'y avez pas accès.",
+        ),
+        s if s.is_server_error() => (
+            "internal",
+            "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant.",
+        ),
+        _ => ("bad_request", "La requête est mal formée."),
+    };
+    let mut rendered = json_errors(
+        status,
+        &[ErrorItem {
+            code,
+            message: message.to_owned(),
+            field: None,
+        }],
+    );
+    for name in [header::ALLOW, header::RETRY_AFTER] {
         for v in response.headers().get_all(&name) {
             rendered.headers_mut().append(name.clone(), v.clone());
         }

@@ -7,7 +7,9 @@
 
 #![forbid(unsafe_code)]
 
+mod api;
 mod decision;
+mod deposit;
 pub mod error;
 mod filetype;
 mod format;
@@ -48,6 +50,10 @@ pub struct WebConfig {
     pub max_rem_upload: usize,
     /// Largest proof file accepted (500 MiB by default).
     pub max_proof_upload: u64,
+    /// Requests a minute each API token, signed-in user or anonymous client address may make
+    /// under `/api/` (a token bucket: bursts of up to that many); 0 turns the limit off. The
+    /// default is 600, or the `PREUVES_API_RATE_LIMIT` environment variable (load tests).
+    pub api_requests_per_minute: u32,
     /// The platform's public address, printed on attestations for their verification link
     /// (`https://preuves.example.fr`, no trailing slash).
     pub public_url: String,
@@ -63,6 +69,10 @@ impl Default for WebConfig {
             throttle_window: std::time::Duration::from_secs(15 * 60),
             max_rem_upload: 32 * 1024 * 1024,
             max_proof_upload: preuves_storage::PutLimits::DEFAULT_MAX_SIZE,
+            api_requests_per_minute: std::env::var("PREUVES_API_RATE_LIMIT")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(600),
             public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
@@ -79,6 +89,10 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// The catalogues the plan pages compute on, kept between requests.
     pub catalogues: Arc<journey::CatalogueCache>,
+    /// The API's rate limits (see [`WebConfig::api_requests_per_minute`]).
+    pub rate_limits: Arc<security::RateLimiter>,
+    /// The catalogue simulations run on, with their revision checks coalesced.
+    pub(crate) simulation_catalogue: Arc<api::CatalogueGate>,
 }
 
 impl AppState {
@@ -90,6 +104,8 @@ impl AppState {
             blobs: BlobStore::memory(),
             config: Arc::new(config),
             catalogues: Arc::new(journey::CatalogueCache::default()),
+            rate_limits: Arc::new(security::RateLimiter::default()),
+            simulation_catalogue: Arc::new(api::CatalogueGate::default()),
         }
     }
 

@@ -12,9 +12,20 @@
 //!   runtime.
 //! - Roles are capabilities: a handler that takes [`AdminCap`] cannot run for anyone else, and a
 //!   vendor's handlers get a [`VendorCap`] carrying the only organisation they may touch.
+//! - Under `/api/`, a request may instead carry a personal API token (`Authorization: Bearer`):
+//!   only its SHA-256 is looked up (one query), it must be unexpired, unrevoked and its user
+//!   active; its use is recorded at most once a minute. Such a request ignores cookies, so it
+//!   needs no CSRF token. A cookie-authenticated API request that changes something must send
+//!   the session's CSRF token in the `X-CSRF-Token` header (and pass the `Origin` check), as a
+//!   form would. [`ApiCaller`] is the API's capability: the user, and whether it may write.
+//! - API requests are rate-limited in memory ([`RateLimiter`], a token bucket per API token,
+//!   per signed-in user, or per client address for anonymous calls), answering 429 with
+//!   `Retry-After` when the bucket is empty.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
@@ -22,7 +33,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use preuves_db::{OrganisationId, Role, Session, Timestamp, TokenHash, User};
+use preuves_db::{
+    ApiTokenGrant, OrganisationId, Role, Session, Timestamp, TokenHash, TokenScope, User,
+};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -38,6 +51,8 @@ pub const FLASH_COOKIE: &str = "preuves_flash";
 pub const SESSION_IDLE: Duration = Duration::from_secs(8 * 3600);
 /// How often a session's expiry is pushed back (not on every request, to spare writes).
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// The header carrying the session's CSRF token on cookie-authenticated API writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// A random 256-bit token, hexadecimal.
 pub fn random_token() -> Result<String, AppError> {
@@ -88,10 +103,13 @@ pub struct RequestContext {
     pub flash: Option<String>,
     /// The client's address, for throttling.
     pub client: String,
+    /// The API token of an `/api/` request authenticated by `Authorization: Bearer` (then
+    /// `session` is `None`: cookies are ignored).
+    pub token: Option<ApiTokenGrant>,
 }
 
 impl RequestContext {
-    /// The signed-in user.
+    /// The signed-in user (pages: sessions only).
     pub fn user(&self) -> Option<&User> {
         self.session.as_ref().map(|s| &s.user)
     }
@@ -176,8 +194,10 @@ pub async fn security_layer(
 ) -> Result<Response, AppError> {
     let secure = state.config.secure_cookies;
     let now = Timestamp::now();
+    let is_api = request.uri().path().starts_with("/api/");
     // Everything the layer needs from the headers is read here, so the request is not copied.
     let headers = request.headers();
+    let bearer = if is_api { bearer_token(headers)? } else { None };
     let session_token = cookie(headers, SESSION_COOKIE)
         .filter(|t| t.len() == 64)
         .map(str::to_owned);
@@ -187,9 +207,11 @@ pub async fn security_layer(
     let flash = cookie(headers, FLASH_COOKIE)
         .and_then(|h| hex::decode(h).ok())
         .and_then(|b| String::from_utf8(b).ok());
-    // A cross-site form post is refused whatever its token.
-    if request.method() != Method::GET
-        && request.method() != Method::HEAD
+    let unsafe_method = request.method() != Method::GET && request.method() != Method::HEAD;
+    // A cross-site form post is refused whatever its token. A bearer request carries no ambient
+    // credential (no cookie is read), so where it comes from does not matter.
+    if unsafe_method
+        && bearer.is_none()
         && let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
     {
         let host = headers
@@ -202,6 +224,14 @@ pub async fn security_layer(
         }
     }
     let client = client_address(request.extensions(), headers, state.config.trust_proxy);
+    let csrf_header = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+
+    if let Some(raw) = bearer {
+        return api_token_request(&state, request, next, &raw, client, now).await;
+    }
 
     let mut session = None;
     if let Some(raw) = session_token {
@@ -220,17 +250,39 @@ pub async fn security_layer(
     let (csrf, new_csrf_cookie) = match (&session, anonymous_csrf) {
         (Some(s), _) => (s.csrf_token.clone(), None),
         (None, Some(t)) => (t, None),
+        // The API answers no form: no pre-sign-in token is needed there.
+        (None, None) if is_api => (String::new(), None),
         (None, None) => {
             let t = random_token()?;
             (t.clone(), Some(t))
         }
     };
-    let had_flash = flash.is_some();
+    if is_api {
+        // A signed-in browser's API write must prove it comes from our pages, like a form.
+        if unsafe_method && session.is_some() {
+            let ctx = RequestContext {
+                session: session.clone(),
+                csrf: csrf.clone(),
+                flash: None,
+                client: client.clone(),
+                token: None,
+            };
+            check_csrf(&ctx, csrf_header.as_deref().unwrap_or_default())?;
+        }
+        let key = match &session {
+            Some(s) => format!("u:{}", s.user.id),
+            None => format!("a:{client}"),
+        };
+        state.rate_limits.check(&key, &state.config)?;
+    }
+    // The API leaves the pages' one-shot message alone.
+    let had_flash = flash.is_some() && !is_api;
     let ctx = RequestContext {
         session,
         csrf,
-        flash,
+        flash: if is_api { None } else { flash },
         client,
+        token: None,
     };
     request.extensions_mut().insert(ctx.clone());
     let mut response = next.run(request).await;
@@ -252,6 +304,220 @@ pub async fn security_layer(
         set.append(header::SET_COOKIE, clear_cookie(FLASH_COOKIE, secure));
     }
     Ok(response)
+}
+
+/// The token of an `Authorization: Bearer` header: `None` without the header, an
+/// [`AppError::InvalidToken`] for another scheme or a token that cannot be one of ours.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| AppError::InvalidToken)?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(AppError::InvalidToken)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || token.len() != 64
+        || !token.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(AppError::InvalidToken);
+    }
+    Ok(Some(token.to_ascii_lowercase()))
+}
+
+/// An API request authenticated by a bearer token: rate-limited per token (and, while the token
+/// is not valid, per client address), cookies ignored.
+async fn api_token_request(
+    state: &AppState,
+    mut request: Request,
+    next: Next,
+    raw: &str,
+    client: String,
+    now: Timestamp,
+) -> Result<Response, AppError> {
+    let hash = TokenHash::of(raw);
+    // Keyed by the hash, checked before any query: a flood costs no database work.
+    state
+        .rate_limits
+        .check(&format!("t:{}", hash.as_str()), &state.config)?;
+    let Some(grant) = state.db.find_valid_api_token(&hash, now).await? else {
+        // Guessing tokens is hopeless (256 bits), but each guess costs a query: limit them.
+        state
+            .rate_limits
+            .check(&format!("a:{client}"), &state.config)?;
+        return Err(AppError::InvalidToken);
+    };
+    if grant
+        .token
+        .last_used_at
+        .is_none_or(|seen| now.minus(TOUCH_EVERY) > seen)
+    {
+        state.db.touch_api_token(grant.token.id, now).await?;
+    }
+    let ctx = RequestContext {
+        session: None,
+        csrf: String::new(),
+        flash: None,
+        client,
+        token: Some(grant),
+    };
+    request.extensions_mut().insert(ctx.clone());
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(ctx);
+    Ok(response)
+}
+
+/// An in-memory token bucket per key (an API token, a user, a client address): each key may make
+/// [`crate::WebConfig::api_requests_per_minute`] requests a minute, in bursts of up to that many.
+/// Per process: several processes behind a load balancer each apply the limit.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Buckets kept before idle ones are dropped (a full bucket is the same as none).
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimiter {
+    /// Takes one request from `key`'s bucket, or says how many seconds to wait.
+    pub fn check(&self, key: &str, config: &crate::WebConfig) -> Result<(), AppError> {
+        let per_minute = config.api_requests_per_minute;
+        if per_minute == 0 {
+            return Ok(());
+        }
+        let capacity = f64::from(per_minute);
+        let rate = capacity / 60.0;
+        let now = Instant::now();
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
+            buckets
+                .retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < capacity);
+        }
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: capacity,
+            at: now,
+        });
+        let refilled =
+            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(capacity);
+        if refilled >= 1.0 {
+            *bucket = Bucket {
+                tokens: refilled - 1.0,
+                at: now,
+            };
+            Ok(())
+        } else {
+            *bucket = Bucket {
+                tokens: refilled,
+                at: now,
+            };
+            // Whole seconds, at least one: when the next request will be accepted.
+            let wait = ((1.0 - refilled) / rate).ceil().max(1.0);
+            Err(AppError::RateLimited {
+                retry_after: wait as u64,
+            })
+        }
+    }
+}
+
+/// A caller of the API: the user of a bearer token, or of the browser's session.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    /// The user.
+    pub user: User,
+    /// What it may do: a token's scope; a signed-in browser may write (with its CSRF header).
+    pub scope: TokenScope,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let ctx = RequestContext::from_request_parts(parts, state).await?;
+        if let Some(grant) = ctx.token {
+            return Ok(Self {
+                user: grant.user,
+                scope: grant.token.scope,
+            });
+        }
+        ctx.session
+            .map(|s| Self {
+                user: s.user,
+                scope: TokenScope::ReadWrite,
+            })
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl ApiCaller {
+    /// The caller, if it may write ([`AppError::InsufficientScope`] for a read-only token).
+    pub fn writer(self) -> Result<Self, AppError> {
+        if self.scope.can_write() {
+            Ok(self)
+        } else {
+            Err(AppError::InsufficientScope)
+        }
+    }
+
+    /// The vendor capability (403 for staff, like the pages).
+    pub fn vendor(self) -> Result<VendorCap, AppError> {
+        match (self.user.role, self.user.organisation) {
+            (Role::Vendor, Some(organisation)) => Ok(VendorCap {
+                user: self.user,
+                organisation,
+            }),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    /// The instructor capability (403 for anyone else).
+    pub fn instructor(self) -> Result<InstructorCap, AppError> {
+        if self.user.role == Role::Instructor {
+            Ok(InstructorCap(self.user))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// What the caller may read.
+    pub fn read_scope(&self) -> Result<ReadScope, AppError> {
+        ReadScope::of(&self.user)
+    }
+}
+
+/// The vendor capability over the API (403 for staff); with `WRITE`, also a token that may
+/// write (403 `insufficient_scope` for a read-only one). An extractor, so that it is checked
+/// before the request's body is read.
+#[derive(Debug, Clone)]
+pub struct ApiVendor<const WRITE: bool = false>(pub VendorCap);
+
+impl<S: Send + Sync, const WRITE: bool> FromRequestParts<S> for ApiVendor<WRITE> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let caller = ApiCaller::from_request_parts(parts, state).await?;
+        let caller = if WRITE { caller.writer()? } else { caller };
+        Ok(Self(caller.vendor()?))
+    }
+}
+
+/// The instructor capability over the API (403 for anyone else); with `WRITE`, also a token
+/// that may write.
+#[derive(Debug, Clone)]
+pub struct ApiInstructor<const WRITE: bool = false>(pub InstructorCap);
+
+impl<S: Send + Sync, const WRITE: bool> FromRequestParts<S> for ApiInstructor<WRITE> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let caller = ApiCaller::from_request_parts(parts, state).await?;
+        let caller = if WRITE { caller.writer()? } else { caller };
+        Ok(Self(caller.instructor()?))
+    }
 }
 
 /// Checks a submitted CSRF token (constant time).

@@ -13,6 +13,7 @@ mod public;
 mod register;
 mod rem_import;
 mod solutions;
+mod tokens;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -22,6 +23,11 @@ use crate::AppState;
 /// The routes, without middleware (see [`crate::router`]).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        // The JSON API under /api/ and its OpenAPI document (see crate::api).
+        .merge(crate::api::router())
+        // Personal API tokens, managed by their owner.
+        .route("/compte/jetons", get(tokens::list).post(tokens::create))
+        .route("/compte/jetons/{id}/revoquer", post(tokens::revoke))
         .route("/", get(home::show))
         .route("/static/app.css", get(home::stylesheet))
         .route("/static/app.js", get(home::script))

@@ -8,25 +8,18 @@
 //! ([`crate::filetype`]) before anything is written, its size against
 //! [`crate::WebConfig::max_proof_upload`] while it is read. Only once the blob is complete is the
 //! file recorded (with its SHA-256 and size) in one audited transaction; if recording fails the
-//! blob is deleted. An interrupted upload leaves neither a record nor a blob.
-
-use std::time::SystemTime;
+//! blob is deleted. An interrupted upload leaves neither a record nor a blob. The streaming and
+//! its checks are [`crate::deposit`]'s, shared with the API.
 
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use preuves_db::{
-    Actor, CandidatureStatus, DbError, HonourStatement, NewProof, ProofId, StoredCandidature,
-    conflicts,
-};
-use preuves_domain::RequirementId;
-use preuves_storage::{BlobKey, PutLimits, StorageError, StoredBlob};
+use preuves_db::{Actor, ProofId};
 
 use crate::AppState;
+use crate::deposit::{self, can_deposit, check_announced, file_name_of, store_file, unreadable};
 use crate::error::AppError;
-use crate::filetype::{self, FileKind};
-use crate::format::human_size;
 use crate::journey;
 use crate::plan_view::anchor_of;
 use crate::routes::candidatures::candidature_id;
@@ -34,12 +27,6 @@ use crate::security::{RequestContext, VendorCap, check_csrf, redirect_with_flash
 
 /// What the small form fields may weigh, in all.
 const SMALL_FIELDS: usize = 16 * 1024;
-
-fn unreadable(e: impl std::fmt::Display) -> AppError {
-    AppError::BadRequest(format!(
-        "L'envoi a été interrompu ou est illisible ({e}). Aucun fichier n'a été enregistré\u{a0}: recommencez."
-    ))
-}
 
 /// Reads a small text field, counting its bytes against `budget`.
 async fn small_text(field: &mut Field<'_>, budget: &mut usize) -> Result<String, AppError> {
@@ -56,87 +43,6 @@ async fn small_text(field: &mut Field<'_>, budget: &mut usize) -> Result<String,
     String::from_utf8(bytes)
         .map(|s| s.trim().to_owned())
         .map_err(|_| AppError::BadRequest("Un champ du formulaire n'est pas du texte.".to_owned()))
-}
-
-/// The file's own name, without any folder a browser may have sent.
-fn file_name_of(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    base.chars().filter(|c| !c.is_control()).take(200).collect()
-}
-
-/// Streams one file part into a new blob, checking its type on its first bytes.
-async fn store_file(
-    state: &AppState,
-    prefix: &str,
-    field: Field<'_>,
-    name: &str,
-    allowed: &[FileKind],
-) -> Result<(StoredBlob, FileKind), AppError> {
-    let prefix = BlobKey::parse(prefix).map_err(AppError::internal)?;
-    let key = BlobKey::new_random_dated(&prefix, SystemTime::now());
-    let limit = state.config.max_proof_upload;
-    let mut kind: Option<FileKind> = None;
-    let check = |head: &[u8]| -> Result<(), filetype::Refused> {
-        let k = filetype::check(name, head)?;
-        if !allowed.contains(&k) {
-            return Err(filetype::Refused::Unknown);
-        }
-        kind = Some(k);
-        Ok(())
-    };
-    let stored = state
-        .blobs
-        .put_stream_checked(&key, field, PutLimits::max_size(limit), check)
-        .await;
-    match stored {
-        Ok(blob) => Ok((
-            blob,
-            kind.ok_or_else(|| AppError::internal("type not checked"))?,
-        )),
-        Err(StorageError::TooLarge { .. }) => Err(AppError::Refused {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "file_too_large",
-            message: format!(
-                "Le fichier «\u{a0}{name}\u{a0}» dépasse la taille maximale autorisée ({}). Il n'a pas été enregistré.",
-                human_size(limit)
-            ),
-        }),
-        Err(StorageError::Rejected(why)) => Err(AppError::Refused {
-            status: if why == filetype::Refused::Empty.to_string() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            },
-            code: if why == filetype::Refused::Empty.to_string() {
-                "file_empty"
-            } else {
-                "file_type_refused"
-            },
-            message: format!("«\u{a0}{name}\u{a0}»\u{a0}: {why} Il n'a pas été enregistré."),
-        }),
-        Err(StorageError::Interrupted(e)) => Err(unreadable(e)),
-        Err(e) => Err(AppError::internal(e)),
-    }
-}
-
-/// Refuses a body announced larger than one file at the limit plus the form fields, unread.
-fn check_announced(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let max = state.config.max_proof_upload;
-    if announced.is_some_and(|n| n > max.saturating_mul(20).saturating_add(64 * 1024)) {
-        return Err(AppError::Refused {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "file_too_large",
-            message: format!(
-                "L'envoi dépasse la taille maximale autorisée ({} par fichier). Rien n'a été enregistré.",
-                human_size(max)
-            ),
-        });
-    }
-    Ok(())
 }
 
 fn multipart_or_error(
@@ -163,21 +69,6 @@ async fn first_csrf(multipart: &mut Multipart, ctx: &RequestContext) -> Result<u
     Ok(budget)
 }
 
-fn can_deposit(c: &StoredCandidature) -> Result<(), AppError> {
-    if matches!(
-        c.status,
-        CandidatureStatus::Draft
-            | CandidatureStatus::Submitted
-            | CandidatureStatus::ComplementRequested
-    ) {
-        Ok(())
-    } else {
-        Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::DEPOSIT_CLOSED.to_owned(),
-        }))
-    }
-}
-
 /// `POST /candidatures/{id}/preuves`: deposits one or more files for one expected proof.
 pub(crate) async fn upload(
     State(state): State<AppState>,
@@ -194,14 +85,10 @@ pub(crate) async fn upload(
     let mut multipart = multipart_or_error(multipart)?;
     let mut budget = first_csrf(&mut multipart, &ctx).await?;
     can_deposit(&c)?;
-    check_announced(&state, &headers)?;
+    check_announced(&state, &headers, 20)?;
 
     let live = journey::candidature_plan(&state.db, &state.catalogues, &c).await?;
-    let plan = live.outcome.as_ref().map_err(|_| {
-        AppError::conflict(
-            "Le plan de cette candidature ne peut pas être calculé (voir son étape administrative)\u{a0}: aucune preuve ne peut être déposée pour l'instant.",
-        )
-    })?;
+    let plan = deposit::plan_for_deposit(&live.outcome)?;
     let mut requirement = String::new();
     let mut scenario = String::new();
     let mut proof = String::new();
@@ -228,60 +115,17 @@ pub(crate) async fn upload(
                         ));
                     }
                 };
-                let expected = plan
-                    .entry(&requirement)
-                    .filter(|e| e.is_to_deposit())
-                    .and_then(|e| {
-                        e.expected
-                            .iter()
-                            .find(|x| x.scenario_index == si && x.proof_index == pi)
-                    });
-                if expected.is_none() {
-                    return Err(AppError::Refused {
-                        status: StatusCode::UNPROCESSABLE_ENTITY,
-                        code: "proof_not_expected",
-                        message: format!(
-                            "Le plan de cette candidature n'attend pas cette preuve pour l'exigence {requirement} (exigence masquée ou inconnue). Aucun fichier n'a été enregistré."
-                        ),
-                    });
-                }
-                let requirement_id = RequirementId::parse(&requirement)
-                    .map_err(|e| AppError::BadRequest(e.to_string()))?;
-                let allowed = [
-                    FileKind::Pdf,
-                    FileKind::Png,
-                    FileKind::Jpeg,
-                    FileKind::Mp4,
-                    FileKind::QuickTime,
-                    FileKind::WebM,
-                    FileKind::Zip,
-                    FileKind::Text,
-                ];
-                let (blob, kind) = store_file(&state, &prefix, field, &name, &allowed).await?;
-                let new = NewProof {
+                let requirement_id = deposit::expected_proof(plan, &requirement, si, pi)?;
+                let stored =
+                    store_file(&state, &prefix, field, &name, &deposit::PROOF_KINDS).await?;
+                let slot = deposit::ProofSlot {
                     requirement: requirement_id,
                     scenario_index: si,
                     proof_index: pi,
-                    blob_key: blob.key.as_str().to_owned(),
-                    file_name: name.clone(),
-                    content_type: kind.content_type().to_owned(),
-                    size: blob.size,
-                    sha256: blob.sha256.clone(),
                 };
-                match state
-                    .db
-                    .record_proof(vendor.organisation, c.id, &new, &actor)
-                    .await
-                {
-                    Ok(_) => recorded.push(name),
-                    Err(e) => {
-                        // Recording failed: the stored blob must not stay behind.
-                        if let Err(d) = state.blobs.delete(&blob.key).await {
-                            tracing::warn!(error = %d, "could not delete an unrecorded blob");
-                        }
-                        return Err(e.into());
-                    }
-                }
+                deposit::record(&state, vendor.organisation, &c, slot, stored, &name, &actor)
+                    .await?;
+                recorded.push(name);
             }
             _ => {
                 small_text(&mut field, &mut budget).await?;
@@ -329,12 +173,8 @@ pub(crate) async fn honour_statement(
         .await?;
     let mut multipart = multipart_or_error(multipart)?;
     let mut budget = first_csrf(&mut multipart, &ctx).await?;
-    if c.status != CandidatureStatus::Draft {
-        return Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::NOT_DRAFT.to_owned(),
-        }));
-    }
-    check_announced(&state, &headers)?;
+    deposit::check_draft(&c)?;
+    check_announced(&state, &headers, 20)?;
     let mut revision = String::new();
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         match field.name().unwrap_or_default() {
@@ -348,29 +188,18 @@ pub(crate) async fn honour_statement(
                     AppError::BadRequest("Le formulaire est incomplet (révision).".to_owned())
                 })?;
                 let prefix = format!("honour/{}", c.id);
-                let allowed = [FileKind::Pdf, FileKind::Png, FileKind::Jpeg];
-                let (blob, _) = store_file(&state, &prefix, field, &name, &allowed).await?;
-                let mut step = c.step.clone();
-                step.honour_statement = Some(HonourStatement {
-                    blob_key: blob.key.as_str().to_owned(),
-                    file_name: name.clone(),
-                });
-                let saved = state
-                    .db
-                    .update_candidature_step(
-                        vendor.organisation,
-                        c.id,
-                        revision,
-                        &step,
-                        &Actor::User(vendor.user.id),
-                    )
-                    .await;
-                if let Err(e) = saved {
-                    if let Err(d) = state.blobs.delete(&blob.key).await {
-                        tracing::warn!(error = %d, "could not delete an unrecorded blob");
-                    }
-                    return Err(e.into());
-                }
+                let (blob, _) =
+                    store_file(&state, &prefix, field, &name, &deposit::HONOUR_KINDS).await?;
+                deposit::record_honour_statement(
+                    &state,
+                    vendor.organisation,
+                    &c,
+                    revision,
+                    &blob,
+                    &name,
+                    &Actor::User(vendor.user.id),
+                )
+                .await?;
                 return Ok(redirect_with_flash(
                     &format!("/candidatures/{}#noms", c.id),
                     &format!("L'attestation sur l'honneur «\u{a0}{name}\u{a0}» a été enregistrée."),

@@ -23,9 +23,13 @@ enum Expect {
     Forbidden,
     /// 404.
     NotFound,
+    /// 401 (the API's answer to a missing authentication).
+    Unauthorized,
 }
 
-use Expect::{Forbidden as F, NotFound as N, Ok as O, Redirect as R, SignIn as S};
+use Expect::{
+    Forbidden as F, NotFound as N, Ok as O, Redirect as R, SignIn as S, Unauthorized as U,
+};
 
 const B_NAME: &str = "Bêta Santé Confidentiel";
 const B_SIREN: &str = "552100554";
@@ -365,6 +369,7 @@ fn get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
             format!("/admin/import/{v}"),
             [S, F, F, O],
         ),
+        ("/compte/jetons", "/compte/jetons".into(), [S, O, O, O]),
     ]
 }
 
@@ -399,6 +404,7 @@ fn check(expect: Expect, status: StatusCode, location: &str, what: &str) {
         Expect::Redirect => status.is_redirection() && !location.starts_with("/connexion"),
         Expect::Forbidden => status == StatusCode::FORBIDDEN,
         Expect::NotFound => status == StatusCode::NOT_FOUND,
+        Expect::Unauthorized => status == StatusCode::UNAUTHORIZED,
     };
     assert!(
         ok,
@@ -533,7 +539,11 @@ fn every_route_is_in_the_matrix() {
         "/verifier",
         "/verifier/{nru}",
         "/referencements/{nru}/attestation",
+        "/compte/jetons",
     ];
+    // A user's own tokens (another user's token is a 404: tested in `api_tokens`).
+    let account_posts = ["/compte/jetons", "/compte/jetons/{id}/revoquer"];
+    known.extend(account_posts);
     let posts = [
         "/admin/organisations",
         "/admin/utilisateurs",
@@ -683,4 +693,292 @@ async fn only_instructors_may_instruct() {
         before,
         w.app.db.audit_entries(0, 100_000).await.unwrap().len()
     );
+}
+
+// ---- the JSON API -------------------------------------------------------------------------
+
+/// `(route template as routed, concrete path, [anonymous, vendor, instructor, admin])` for every
+/// GET route of the API, with bearer tokens of the world's users.
+fn api_get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
+    let (o, t) = (&w.own, &w.theirs);
+    let c = "/api/v1/candidatures";
+    let i = "/api/v1/instruction/candidatures";
+    vec![
+        (
+            "/api/openapi.json",
+            "/api/openapi.json".into(),
+            [O, O, O, O],
+        ),
+        ("/api/v1/me", "/api/v1/me".into(), [U, O, O, O]),
+        (
+            "/api/v1/dispositifs",
+            "/api/v1/dispositifs".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/api/v1/dispositifs/{code}/{wave}",
+            "/api/v1/dispositifs/DUI-MS/2".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/api/v1/dispositifs/{code}/{wave}",
+            "/api/v1/dispositifs/DUI-MS/3".into(),
+            [N, N, N, N],
+        ),
+        (
+            "/api/v1/dispositifs/{code}/{wave}/rem-versions",
+            "/api/v1/dispositifs/DUI-MS/2/rem-versions".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/api/v1/dispositifs/{code}/{wave}/requirements",
+            "/api/v1/dispositifs/DUI-MS/2/requirements".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/api/v1/dispositifs/{code}/{wave}/requirements/{*id}",
+            "/api/v1/dispositifs/DUI-MS/2/requirements/INS/va1.01".into(),
+            [O, O, O, O],
+        ),
+        (
+            "/api/v1/solutions",
+            "/api/v1/solutions".into(),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/solutions/{id}",
+            format!("/api/v1/solutions/{}", o.solution),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/solutions/{id}",
+            format!("/api/v1/solutions/{}", t.solution),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/referencings",
+            "/api/v1/referencings".into(),
+            [U, O, O, O],
+        ),
+        (
+            "/api/v1/referencings/{nru}",
+            "/api/v1/referencings/REF-ALPHA-2-0001".into(),
+            [U, O, O, O],
+        ),
+        (
+            "/api/v1/referencings/{nru}",
+            format!("/api/v1/referencings/{B_NRU}"),
+            [U, N, O, O],
+        ),
+        // Recorded from elsewhere: no attestation (a granted one is fetched in `api_journey`).
+        (
+            "/api/v1/referencings/{nru}/attestation",
+            "/api/v1/referencings/REF-ALPHA-2-0001/attestation".into(),
+            [U, N, N, N],
+        ),
+        (
+            "/api/v1/referencings/{nru}/attestation",
+            format!("/api/v1/referencings/{B_NRU}/attestation"),
+            [U, N, N, N],
+        ),
+        ("/api/v1/register", "/api/v1/register".into(), [O, O, O, O]),
+        (
+            "/api/v1/verification/{nru}",
+            format!("/api/v1/verification/{B_NRU}"),
+            [O, O, O, O],
+        ),
+        ("/api/v1/candidatures", c.into(), [U, O, F, F]),
+        (
+            "/api/v1/candidatures/{id}",
+            format!("{c}/{}", o.draft),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}",
+            format!("{c}/{}", t.draft),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}",
+            format!("{c}/99999"),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/plan",
+            format!("{c}/{}/plan", o.filed),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/plan",
+            format!("{c}/{}/plan", t.filed),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/proofs",
+            format!("{c}/{}/proofs", o.draft),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/proofs",
+            format!("{c}/{}/proofs", t.draft),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/proofs/{proof}/file",
+            format!("{c}/{}/proofs/{}/file", o.draft, o.proof),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/proofs/{proof}/file",
+            format!("{c}/{}/proofs/{}/file", o.draft, t.proof),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/proofs/{proof}/file",
+            format!("{c}/{}/proofs/{}/file", t.draft, t.proof),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/complement-requests",
+            format!("{c}/{}/complement-requests", o.filed),
+            [U, O, F, F],
+        ),
+        (
+            "/api/v1/candidatures/{id}/complement-requests",
+            format!("{c}/{}/complement-requests", t.filed),
+            [U, N, F, F],
+        ),
+        (
+            "/api/v1/instruction/queue",
+            "/api/v1/instruction/queue".into(),
+            [U, F, O, F],
+        ),
+        (
+            "/api/v1/instruction/candidatures/{id}",
+            format!("{i}/{}", t.filed),
+            [U, F, O, F],
+        ),
+        (
+            "/api/v1/instruction/candidatures/{id}",
+            format!("{i}/{}", t.draft),
+            [U, F, N, F],
+        ),
+        (
+            "/api/v1/instruction/candidatures/{id}/proofs/{proof}/file",
+            format!("{i}/{}/proofs/{}/file", t.draft, t.proof),
+            [U, F, N, F],
+        ),
+        (
+            "/api/v1/instruction/candidatures/{id}/history",
+            format!("{i}/{}/history", o.filed),
+            [U, F, O, F],
+        ),
+    ]
+}
+
+/// The API's write routes as routed (their checks, role by role and scope by scope, are in
+/// `api_tokens::a_read_only_token_writes_nothing_and_no_token_crosses_organisations`; the public
+/// simulation is in `api_simulations`).
+const API_WRITES: [(&str, &str); 15] = [
+    ("post", "/api/v1/solutions"),
+    ("put", "/api/v1/solutions/{id}"),
+    ("post", "/api/v1/candidatures"),
+    ("put", "/api/v1/candidatures/{id}/administrative-step"),
+    ("post", "/api/v1/candidatures/{id}/proofs"),
+    ("put", "/api/v1/candidatures/{id}/honour-statement"),
+    ("post", "/api/v1/candidatures/{id}/submission"),
+    ("post", "/api/v1/candidatures/{id}/late-nrus"),
+    ("post", "/api/v1/candidatures/{id}/complement-answer"),
+    ("post", "/api/v1/instruction/candidatures/{id}/take"),
+    (
+        "put",
+        "/api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict",
+    ),
+    (
+        "post",
+        "/api/v1/instruction/candidatures/{id}/complement-requests",
+    ),
+    ("post", "/api/v1/instruction/candidatures/{id}/refusal"),
+    ("post", "/api/v1/instruction/candidatures/{id}/grant"),
+    ("post", "/api/v1/simulations"),
+];
+
+#[test]
+fn every_api_route_is_in_the_matrix() {
+    let source = include_str!("../../src/api/mod.rs");
+    let gets: Vec<&str> = {
+        // The matrix's templates, without building a world.
+        let src = include_str!("authorization.rs");
+        let start = src.find("fn api_get_matrix").unwrap();
+        let end = src.find("const API_WRITES").unwrap();
+        src[start..end]
+            .split("\"/api/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect()
+    };
+    let mut declared = 0;
+    for chunk in source.split(".route(").skip(1) {
+        let chunk = chunk.split("\n}").next().unwrap();
+        let path = chunk
+            .trim_start()
+            .trim_start_matches('"')
+            .split('"')
+            .next()
+            .unwrap();
+        declared += 1;
+        for method in ["get", "post", "put", "delete", "patch"] {
+            if ![" ", ".", "("]
+                .iter()
+                .any(|p| chunk.contains(&format!("{p}{method}(")))
+            {
+                continue;
+            }
+            let known = if method == "get" {
+                gets.iter().any(|g| format!("/api/{g}") == path)
+            } else {
+                API_WRITES.contains(&(method, path))
+            };
+            assert!(
+                known,
+                "{method} {path} is missing from the API's authorization matrix"
+            );
+        }
+    }
+    assert!(declared > 30, "parsed {declared} routes");
+}
+
+#[tokio::test]
+async fn every_role_gets_what_it_may_on_every_api_route_and_nothing_of_another_organisation() {
+    use preuves_db::TokenScope;
+    let w = world().await;
+    let mut apis = vec![crate::api::Api::new(&w.app, None)];
+    for email in [
+        "vendeur-alpha@example.fr",
+        "instructeur@example.fr",
+        "admin@example.fr",
+    ] {
+        let user = w.app.db.find_user_by_email(email).await.unwrap().unwrap();
+        let token = crate::api::token_for(&w.app, &user, TokenScope::Read).await;
+        apis.push(crate::api::Api::new(&w.app, Some(&token)));
+    }
+    for (template, path, expected) in api_get_matrix(&w) {
+        let public = template.starts_with("/api/v1/register")
+            || template.starts_with("/api/v1/verification");
+        for (i, role) in ["anonyme", "éditeur", "instructeur", "administrateur"]
+            .into_iter()
+            .enumerate()
+        {
+            let r = apis[i].get(&path).await;
+            check(expected[i], r.status, "", &format!("GET {path} as {role}"));
+            if i == 1 && !public {
+                for secret in [B_NAME, B_SIREN, B_NRU, B_EMAIL, B_SOLUTION] {
+                    assert!(
+                        !r.text.contains(secret),
+                        "GET {path} shows the vendor {secret}"
+                    );
+                }
+            }
+        }
+    }
 }

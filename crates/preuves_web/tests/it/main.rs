@@ -1,5 +1,10 @@
 //! Integration tests of the web platform through its real router.
 
+mod api;
+mod api_journey;
+mod api_openapi;
+mod api_simulations;
+mod api_tokens;
 mod auth;
 mod authorization;
 mod catalogue;

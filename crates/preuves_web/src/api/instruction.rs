@@ -1,0 +1,690 @@
+//! Instruction, for ANS instructors: the queue (complete dossiers first, then by submission),
+//! a candidature with its frozen plan, its files and complement requests, taking it into
+//! instruction, verdicts per file, complement requests, refusal, grant (NRU, register entry and
+//! attestation, all or nothing: [`crate::decision::grant`]) and its history. Drafts are the
+//! vendor's business: they answer 404 here, as in the pages.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use preuves_db::{
+    Actor, CandidatureStatus, GrantRecord, HistoryEntry, ProofId, QueueEntry, QueueFilters,
+    StoredCandidature, Verdict,
+};
+use preuves_domain::{DispositifCode, DispositifKey, IsoDate, ParisTime, RequirementId, Wave};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::candidatures::{
+    CandidatureDto, ComplementItemDto, ComplementRequestDto, PlanDto, ProofDto, candidature_id,
+    plan_dto,
+};
+use super::{
+    ApiJson, ApiQuery, DispositifRef, ErrorBody, Paging, check_fields, invalid, iso_instant, json,
+    page_of,
+};
+use crate::AppState;
+use crate::error::{AppError, ErrorItem};
+use crate::journey;
+use crate::security::ApiInstructor;
+
+/// Longest comment, message or reason (as in the pages).
+const MAX_TEXT: usize = 4000;
+
+/// A candidature of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct QueueEntryDto {
+    /// The candidature.
+    candidature: i64,
+    /// The vendor organisation's id.
+    organisation: i64,
+    /// Its name.
+    vendor: String,
+    /// The target dispositif.
+    dispositif: DispositifRef,
+    /// Its name.
+    dispositif_name: String,
+    /// Its date 2 (ISO 8601 day).
+    date2: Option<String>,
+    /// `submitted`, `in_instruction` or `complement_requested`.
+    status: String,
+    /// The solution.
+    solution: String,
+    /// The candidate version.
+    version: String,
+    /// When it was submitted (ISO 8601).
+    submitted_at: Option<String>,
+    /// When its dossier became complete (ISO 8601).
+    complete_at: Option<String>,
+    /// The instructor holding it.
+    assigned_to: Option<i64>,
+    /// That instructor's name.
+    assigned_name: Option<String>,
+    /// Current files (one per expected proof deposited).
+    current_proofs: u64,
+    /// Current files without a verdict yet.
+    proofs_awaiting_verdict: u64,
+}
+
+impl QueueEntryDto {
+    fn of(e: &QueueEntry) -> Self {
+        Self {
+            candidature: e.candidature.0,
+            organisation: e.organisation.0,
+            vendor: e.vendor_name.clone(),
+            dispositif: DispositifRef::of(&e.target),
+            dispositif_name: e.dispositif_name.clone(),
+            date2: e.date2.map(|d| d.to_string()),
+            status: e.status.code().to_owned(),
+            solution: e.solution_name.clone(),
+            version: e.version.clone(),
+            submitted_at: e.submitted_at.map(iso_instant),
+            complete_at: e.complete_at.map(iso_instant),
+            assigned_to: e.assigned_to.map(|u| u.0),
+            assigned_name: e.assigned_name.clone(),
+            current_proofs: e.current_proofs,
+            proofs_awaiting_verdict: e.proofs_awaiting_verdict,
+        }
+    }
+}
+
+page_of!(QueuePage, QueueEntryDto, "A page of the instruction queue.");
+
+/// Filters of the queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct QueueParams {
+    /// Only this target dispositif's code.
+    dispositif: Option<String>,
+    /// With `dispositif`: its wave (2 by default).
+    wave: Option<u8>,
+    /// Only this status: `submitted`, `in_instruction` or `complement_requested`.
+    status: Option<String>,
+    /// Only this vendor organisation's.
+    organisation: Option<i64>,
+    /// Only candidatures whose dispositif's date 2 has passed.
+    date2_passed: Option<bool>,
+    /// Only the candidatures the caller holds.
+    mine: Option<bool>,
+    /// The page, from 1.
+    page: Option<u32>,
+    /// Items per page, 1 to 200.
+    size: Option<u32>,
+}
+
+fn today() -> IsoDate {
+    ParisTime::from_unix_millis(preuves_db::Timestamp::now().as_millis()).date
+}
+
+/// `GET /api/v1/instruction/queue`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruction/queue",
+    operation_id = "instruction_queue",
+    tag = "instruction",
+    summary = "La file d'instruction : dossiers complets d'abord, puis par date de dépôt",
+    security(("jeton" = []), ("session" = [])),
+    params(QueueParams),
+    responses(
+        (status = 200, description = "Une page de la file", body = QueuePage),
+        (status = 400, description = "Paramètre invalide", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor,
+    ApiQuery(q): ApiQuery<QueueParams>,
+) -> Result<Response, AppError> {
+    let paging = Paging::of(q.page, q.size)?;
+    let mut errors = Vec::new();
+    let dispositif = match q
+        .dispositif
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => None,
+        Some(code) => match (
+            DispositifCode::parse(code),
+            Wave::from_number(i64::from(q.wave.unwrap_or(2))),
+        ) {
+            (Ok(code), Some(wave)) => Some(DispositifKey { code, wave }),
+            _ => {
+                errors.push(ErrorItem::field(
+                    "invalid_parameter",
+                    "dispositif",
+                    "Dispositif mal formé (code, et vague 1 ou 2).",
+                ));
+                None
+            }
+        },
+    };
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let parsed = CandidatureStatus::from_code(s).filter(|s| s.is_under_review());
+            if parsed.is_none() {
+                errors.push(ErrorItem::field(
+                    "invalid_parameter",
+                    "status",
+                    "La file ne contient que des candidatures `submitted`, `in_instruction` ou `complement_requested`.",
+                ));
+            }
+            parsed
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Rejected {
+            status: StatusCode::BAD_REQUEST,
+            errors,
+        });
+    }
+    let filters = QueueFilters {
+        dispositif,
+        status,
+        organisation: q.organisation.map(preuves_db::OrganisationId),
+        date2_before: q.date2_passed.unwrap_or(false).then(today),
+        assigned_to: q.mine.unwrap_or(false).then_some(instructor.0.id),
+    };
+    let entries = state.db.list_instruction_queue(&filters).await?;
+    let (items, total) = paging.slice(entries, |e| QueueEntryDto::of(&e));
+    json(StatusCode::OK, &QueuePage::new(paging, items, total))
+}
+
+/// A filed candidature (drafts are the vendor's business: 404).
+async fn load(state: &AppState, raw: &str) -> Result<StoredCandidature, AppError> {
+    let c = state
+        .db
+        .find_candidature(candidature_id(raw)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if c.status == CandidatureStatus::Draft {
+        return Err(AppError::NotFound);
+    }
+    Ok(c)
+}
+
+/// A candidature as an instructor sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct InstructionDto {
+    /// The candidature.
+    candidature: CandidatureDto,
+    /// The vendor's name.
+    vendor: String,
+    /// The instructor holding it.
+    assigned_to: Option<i64>,
+    /// Its frozen plan, with the files deposited for each expected proof.
+    plan: PlanDto,
+    /// Every file deposited, in deposit order.
+    proofs: Vec<ProofDto>,
+    /// Its complement requests, oldest first.
+    complement_requests: Vec<ComplementRequestDto>,
+}
+
+/// `GET /api/v1/instruction/candidatures/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruction/candidatures/{id}",
+    operation_id = "instruction_show",
+    tag = "instruction",
+    summary = "Une candidature déposée : son plan figé, ses fichiers, ses demandes de compléments",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    responses(
+        (status = 200, description = "La candidature", body = InstructionDto),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    ApiInstructor(_): ApiInstructor,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    json(StatusCode::OK, &instruction_dto(&state, &c).await?)
+}
+
+async fn instruction_dto(
+    state: &AppState,
+    c: &StoredCandidature,
+) -> Result<InstructionDto, AppError> {
+    let live = journey::candidature_plan(&state.db, &state.catalogues, c).await?;
+    let proofs = state.db.list_proofs(c.id).await?;
+    let requests = state.db.list_complement_requests(c.id).await?;
+    let vendor = state
+        .db
+        .find_organisation(c.organisation)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    Ok(InstructionDto {
+        candidature: CandidatureDto::of(c),
+        vendor,
+        assigned_to: c.assigned_to.map(|u| u.0),
+        plan: plan_dto(c, &live, &proofs),
+        proofs: proofs.iter().map(ProofDto::of).collect(),
+        complement_requests: requests.iter().map(ComplementRequestDto::of).collect(),
+    })
+}
+
+/// `POST /api/v1/instruction/candidatures/{id}/take`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/instruction/candidatures/{id}/take",
+    operation_id = "instruction_take",
+    tag = "instruction",
+    summary = "Prend une candidature déposée en instruction (elle est alors attribuée à l'appelant), ou reprend une candidature attribuée à un autre instructeur",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    responses(
+        (status = 200, description = "La candidature", body = CandidatureDto),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 409, description = "Déjà décidée (`candidature_not_under_review`)", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn take(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor<true>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let actor = Actor::User(instructor.0.id);
+    let taken = if c.status == CandidatureStatus::Submitted {
+        state
+            .db
+            .set_candidature_status(c.id, CandidatureStatus::InInstruction, None, &actor)
+            .await?
+    } else {
+        state
+            .db
+            .assign_candidature(c.id, instructor.0.id, &actor)
+            .await?
+    };
+    json(StatusCode::OK, &CandidatureDto::of(&taken))
+}
+
+/// `GET /api/v1/instruction/candidatures/{id}/proofs/{proof}/file`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruction/candidatures/{id}/proofs/{proof}/file",
+    operation_id = "instruction_proof_file",
+    tag = "instruction",
+    summary = "Le contenu d'un fichier déposé (toujours en téléchargement)",
+    security(("jeton" = []), ("session" = [])),
+    params(
+        ("id" = i64, Path, description = "Identifiant de la candidature"),
+        ("proof" = i64, Path, description = "Identifiant du fichier"),
+    ),
+    responses(
+        (status = 200, description = "Le fichier", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
+        (status = 404, description = "Inconnu", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn proof_file(
+    State(state): State<AppState>,
+    ApiInstructor(_): ApiInstructor,
+    Path((id, proof)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let found = find_proof(&state, &c, &proof).await?;
+    crate::routes::instruction::attachment(
+        &state,
+        &found.blob_key,
+        &found.content_type,
+        &found.file_name,
+    )
+    .await
+}
+
+async fn find_proof(
+    state: &AppState,
+    c: &StoredCandidature,
+    raw: &str,
+) -> Result<preuves_db::StoredProof, AppError> {
+    let id = raw.parse().map(ProofId).map_err(|_| AppError::NotFound)?;
+    let found = state.db.find_proof(id).await?.ok_or(AppError::NotFound)?;
+    if found.candidature != c.id {
+        return Err(AppError::NotFound);
+    }
+    Ok(found)
+}
+
+/// A verdict on a deposited file.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerdictBody {
+    /// `compliant`, `not_compliant` or `complement_requested`.
+    verdict: String,
+    /// Why (required unless compliant).
+    #[serde(default)]
+    comment: String,
+}
+
+/// `PUT /api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict",
+    operation_id = "instruction_verdict",
+    tag = "instruction",
+    summary = "Donne (ou change) le verdict d'un fichier déposé",
+    security(("jeton" = []), ("session" = [])),
+    params(
+        ("id" = i64, Path, description = "Identifiant de la candidature"),
+        ("proof" = i64, Path, description = "Identifiant du fichier"),
+    ),
+    request_body = VerdictBody,
+    responses(
+        (status = 200, description = "Le fichier jugé", body = ProofDto),
+        (status = 400, description = "JSON mal formé", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnu", body = ErrorBody),
+        (status = 409, description = "Pas en instruction, attribuée à un autre instructeur, fichier remplacé ou plus nécessaire", body = ErrorBody),
+        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
+        (status = 422, description = "Verdict inconnu ou commentaire manquant", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn verdict(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor<true>,
+    Path((id, proof)): Path<(String, String)>,
+    ApiJson(body): ApiJson<VerdictBody>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let found = find_proof(&state, &c, &proof).await?;
+    let verdict = Verdict::from_code(body.verdict.trim());
+    let comment = body.comment.trim();
+    let mut errors = Vec::new();
+    if verdict.is_none() {
+        errors.push(invalid(
+            "verdict",
+            "Le verdict est `compliant`, `not_compliant` ou `complement_requested`.",
+        ));
+    }
+    if comment.chars().count() > MAX_TEXT {
+        errors.push(invalid(
+            "comment",
+            format!("Le commentaire compte au plus {MAX_TEXT} caractères."),
+        ));
+    }
+    if verdict.is_some_and(|v| v != Verdict::Compliant) && comment.is_empty() {
+        errors.push(invalid(
+            "comment",
+            "Expliquez ce qui manque ou ne va pas\u{a0}: le commentaire est obligatoire sauf pour un verdict conforme.",
+        ));
+    }
+    check_fields(errors)?;
+    let verdict = verdict.ok_or_else(|| AppError::internal("verdict checked"))?;
+    let judged = state
+        .db
+        .record_verdict(
+            found.id,
+            verdict,
+            (!comment.is_empty()).then_some(comment),
+            &Actor::User(instructor.0.id),
+        )
+        .await?;
+    json(StatusCode::OK, &ProofDto::of(&judged))
+}
+
+/// A complement request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ComplementsBody {
+    /// The message to the vendor.
+    message: String,
+    /// The requirements concerned (to deposit in the frozen plan), with a comment each.
+    items: Vec<ComplementItemDto>,
+}
+
+/// `POST /api/v1/instruction/candidatures/{id}/complement-requests`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/instruction/candidatures/{id}/complement-requests",
+    operation_id = "instruction_request_complements",
+    tag = "instruction",
+    summary = "Demande des compléments à l'éditeur : la candidature attend sa réponse",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    request_body = ComplementsBody,
+    responses(
+        (status = 201, description = "La demande", body = ComplementRequestDto),
+        (status = 400, description = "JSON mal formé, ou exigence hors du plan", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 409, description = "Pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
+        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
+        (status = 422, description = "Message ou exigences manquants", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn request_complements(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor<true>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ComplementsBody>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let mut errors = Vec::new();
+    let message = body.message.trim();
+    if message.is_empty() || message.chars().count() > MAX_TEXT {
+        errors.push(invalid(
+            "message",
+            format!("Le message à l'éditeur compte de 1 à {MAX_TEXT} caractères."),
+        ));
+    }
+    if body.items.is_empty() {
+        errors.push(invalid(
+            "items",
+            "Indiquez au moins une exigence concernée.",
+        ));
+    }
+    let mut items: Vec<(RequirementId, String)> = Vec::new();
+    for item in &body.items {
+        match RequirementId::parse(item.requirement.trim()) {
+            Ok(r) => items.push((r, item.comment.trim().to_owned())),
+            Err(_) => errors.push(invalid(
+                "items",
+                format!("Exigence inconnue\u{a0}: {}.", item.requirement),
+            )),
+        }
+    }
+    check_fields(errors)?;
+    let request = state
+        .db
+        .request_complements(c.id, &items, message, &Actor::User(instructor.0.id))
+        .await?;
+    json(StatusCode::CREATED, &ComplementRequestDto::of(&request))
+}
+
+/// A refusal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefusalBody {
+    /// Why the candidature is refused (shown to the vendor).
+    reason: String,
+}
+
+/// `POST /api/v1/instruction/candidatures/{id}/refusal`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/instruction/candidatures/{id}/refusal",
+    operation_id = "instruction_refuse",
+    tag = "instruction",
+    summary = "Refuse la candidature, avec son motif",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    request_body = RefusalBody,
+    responses(
+        (status = 200, description = "La candidature refusée", body = CandidatureDto),
+        (status = 400, description = "JSON mal formé", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 409, description = "Déjà décidée, pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
+        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
+        (status = 422, description = "Motif manquant", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn refuse(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor<true>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RefusalBody>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_TEXT {
+        check_fields(vec![invalid(
+            "reason",
+            format!("Motivez le refus ({MAX_TEXT} caractères au plus)."),
+        )])?;
+    }
+    let refused = state
+        .db
+        .refuse_candidature(c.id, reason, &Actor::User(instructor.0.id))
+        .await?;
+    json(StatusCode::OK, &CandidatureDto::of(&refused))
+}
+
+/// A referencing granted.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct GrantDto {
+    /// The NRU issued.
+    nru: String,
+    /// The candidature.
+    candidature: i64,
+    /// The REM version it was instructed on.
+    rem_version: i64,
+    /// The attestation's SHA-256 (download it from `/api/v1/referencings/{nru}/attestation`).
+    attestation_sha256: String,
+    /// When it was granted (ISO 8601).
+    granted_at: String,
+    /// How many requirements are proven here, inherited (R3) and equivalent (R2).
+    proven: u64,
+    /// Requirements inherited (R3).
+    inherited: u64,
+    /// Requirements equivalent (R2).
+    equivalent: u64,
+}
+
+impl GrantDto {
+    fn of(g: &GrantRecord) -> Self {
+        let counts = g.manifest.counts();
+        Self {
+            nru: g.nru.to_string(),
+            candidature: g.candidature.0,
+            rem_version: g.rem_version.0,
+            attestation_sha256: g.attestation_sha256.clone(),
+            granted_at: iso_instant(g.granted_at),
+            proven: counts.proven,
+            inherited: counts.inherited,
+            equivalent: counts.equivalent,
+        }
+    }
+}
+
+/// `POST /api/v1/instruction/candidatures/{id}/grant`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/instruction/candidatures/{id}/grant",
+    operation_id = "instruction_grant",
+    tag = "instruction",
+    summary = "Accorde le référencement : NRU, inscription au registre et attestation, tout ou rien",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    responses(
+        (status = 201, description = "Le référencement accordé", body = GrantDto),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 409, description = "Instruction incomplète (`instruction_incomplete`), déjà décidée, pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn grant(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor<true>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let record = crate::decision::grant(&state, &instructor.0, c.id).await?;
+    json(StatusCode::CREATED, &GrantDto::of(&record))
+}
+
+/// One event of a candidature's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct HistoryEntryDto {
+    /// Its position in the audit trail.
+    id: i64,
+    /// When (ISO 8601).
+    at: String,
+    /// Who, as the trail names them (`user:42`, `system`).
+    actor: String,
+    /// Their name, for a user.
+    actor_name: Option<String>,
+    /// What was done (`candidature.submit`, `proof.verdict`...).
+    action: String,
+    /// What changed, as the trail keeps it.
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+}
+
+impl HistoryEntryDto {
+    fn of(h: &HistoryEntry) -> Self {
+        Self {
+            id: h.id,
+            at: iso_instant(h.at),
+            actor: h.actor.clone(),
+            actor_name: h.actor_name.clone(),
+            action: h.action.clone(),
+            details: h.details.clone(),
+        }
+    }
+}
+
+/// `GET /api/v1/instruction/candidatures/{id}/history`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruction/candidatures/{id}/history",
+    operation_id = "instruction_history",
+    tag = "instruction",
+    summary = "L'historique d'une candidature (qui, quand, quoi), du plus ancien au plus récent",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    responses(
+        (status = 200, description = "L'historique", body = Vec<HistoryEntryDto>),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    ApiInstructor(_): ApiInstructor,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let c = load(&state, &id).await?;
+    let entries = state
+        .db
+        .audit_history("candidature", &c.id.to_string())
+        .await?;
+    let items: Vec<HistoryEntryDto> = entries.iter().map(HistoryEntryDto::of).collect();
+    json(StatusCode::OK, &items)
+}

@@ -1,0 +1,656 @@
+//! The JSON API under `/api/v1/`, and its OpenAPI description at `/api/openapi.json`.
+//!
+//! Everything a person can do in the pages can be done here, with the same rules: handlers take
+//! an [`ApiCaller`] (a personal token sent as `Authorization: Bearer`, or the browser's session
+//! with its CSRF token in `X-CSRF-Token` for writes), turn it into the same capabilities as the
+//! pages ([`ApiCaller::vendor`], [`ApiCaller::instructor`], [`ApiCaller::read_scope`]), and call
+//! the same `preuves_db` functions and services (`journey`, `decision`, the deposit streaming).
+//! A vendor's token never reaches another organisation's data (404, like a missing object); a
+//! read-only token gets 403 on every write. The catalogue, the public register, the verification
+//! of an attestation and simulations need no authentication.
+//!
+//! Errors all have one shape, `{"errors":[{"code","message","field"?}]}` (written by
+//! [`crate::layout::render_errors`]); rule refusals carry the engine's stable codes of
+//! `DOMAIN.md` §4 and the field they concern. Lists are paginated (`page` from 1, `size` up to
+//! [`MAX_PAGE_SIZE`]) and answer `{"items","page","size","total"}`; instants are ISO 8601 in UTC,
+//! days ISO 8601 dates.
+//!
+//! The OpenAPI document is generated from the code: each handler carries `#[utoipa::path]`, each
+//! body type derives `ToSchema`, and [`ApiDoc`] lists them; a test checks that every route of
+//! [`router`] is documented.
+
+mod candidatures;
+mod catalogue;
+mod instruction;
+mod referencings;
+mod simulations;
+mod solutions;
+
+pub(crate) use simulations::CatalogueGate;
+
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use preuves_db::Timestamp;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::error::{AppError, ErrorItem};
+use crate::security::ApiCaller;
+
+/// The largest page of any list.
+pub(crate) const MAX_PAGE_SIZE: u32 = 200;
+/// The page size when none is asked.
+const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// The API's routes, merged into the platform's router (see [`crate::routes`]).
+pub(crate) fn router() -> Router<AppState> {
+    // Proof files and sworn statements stream to the blob store; their size is enforced while
+    // they are read, against `WebConfig::max_proof_upload`.
+    let streamed = axum::extract::DefaultBodyLimit::disable();
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/dispositifs", get(catalogue::dispositifs))
+        .route(
+            "/api/v1/dispositifs/{code}/{wave}",
+            get(catalogue::dispositif),
+        )
+        .route(
+            "/api/v1/dispositifs/{code}/{wave}/rem-versions",
+            get(catalogue::rem_versions),
+        )
+        .route(
+            "/api/v1/dispositifs/{code}/{wave}/requirements",
+            get(catalogue::requirements),
+        )
+        .route(
+            "/api/v1/dispositifs/{code}/{wave}/requirements/{*id}",
+            get(catalogue::requirement),
+        )
+        .route(
+            "/api/v1/solutions",
+            get(solutions::list).post(solutions::create),
+        )
+        .route(
+            "/api/v1/solutions/{id}",
+            get(solutions::show).put(solutions::update),
+        )
+        .route("/api/v1/referencings", get(referencings::list))
+        .route("/api/v1/referencings/{nru}", get(referencings::show))
+        .route(
+            "/api/v1/referencings/{nru}/attestation",
+            get(referencings::attestation),
+        )
+        .route("/api/v1/register", get(referencings::register))
+        .route("/api/v1/verification/{nru}", get(referencings::verify))
+        .route(
+            "/api/v1/candidatures",
+            get(candidatures::list).post(candidatures::create),
+        )
+        .route("/api/v1/candidatures/{id}", get(candidatures::show))
+        .route(
+            "/api/v1/candidatures/{id}/administrative-step",
+            put(candidatures::update_step),
+        )
+        .route("/api/v1/candidatures/{id}/plan", get(candidatures::plan))
+        .route(
+            "/api/v1/candidatures/{id}/proofs",
+            get(candidatures::proofs)
+                .post(candidatures::deposit)
+                .layer(streamed),
+        )
+        .route(
+            "/api/v1/candidatures/{id}/proofs/{proof}/file",
+            get(candidatures::proof_file),
+        )
+        .route(
+            "/api/v1/candidatures/{id}/honour-statement",
+            put(candidatures::honour_statement).layer(streamed),
+        )
+        .route(
+            "/api/v1/candidatures/{id}/submission",
+            post(candidatures::submit),
+        )
+        .route(
+            "/api/v1/candidatures/{id}/late-nrus",
+            post(candidatures::late_nrus),
+        )
+        .route(
+            "/api/v1/candidatures/{id}/complement-requests",
+            get(candidatures::complement_requests),
+        )
+        .route(
+            "/api/v1/candidatures/{id}/complement-answer",
+            post(candidatures::answer_complements),
+        )
+        .route("/api/v1/instruction/queue", get(instruction::queue))
+        .route(
+            "/api/v1/instruction/candidatures/{id}",
+            get(instruction::show),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/take",
+            post(instruction::take),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/proofs/{proof}/file",
+            get(instruction::proof_file),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict",
+            put(instruction::verdict),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/complement-requests",
+            post(instruction::request_complements),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/refusal",
+            post(instruction::refuse),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/grant",
+            post(instruction::grant),
+        )
+        .route(
+            "/api/v1/instruction/candidatures/{id}/history",
+            get(instruction::history),
+        )
+        .route("/api/v1/simulations", post(simulations::simulate))
+}
+
+// ---- the OpenAPI document -----------------------------------------------------------------
+
+/// The OpenAPI description of the API, generated from the handlers and body types.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "preuves API",
+        description = "API JSON de la plateforme de référencement Ségur (preuves) : catalogue, \
+            solutions, candidatures, plan de preuves, dépôt de preuves, instruction, registre \
+            public, vérification des attestations et simulation de plan.\n\n\
+            Authentification : jeton personnel (`Authorization: Bearer <jeton>`, créé sur la \
+            page « Jetons d'accès » du compte), ou session du navigateur avec l'en-tête \
+            `X-CSRF-Token` pour les écritures. Erreurs : `{\"errors\":[{\"code\",\"message\",\
+            \"field\"?}]}`. Listes paginées (`page`, `size` ≤ 200). Instants en ISO 8601 (UTC).",
+        version = "1.0.0",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2")
+    ),
+    paths(
+        openapi,
+        me,
+        catalogue::dispositifs,
+        catalogue::dispositif,
+        catalogue::rem_versions,
+        catalogue::requirements,
+        catalogue::requirement,
+        solutions::list,
+        solutions::create,
+        solutions::show,
+        solutions::update,
+        referencings::list,
+        referencings::show,
+        referencings::attestation,
+        referencings::register,
+        referencings::verify,
+        candidatures::list,
+        candidatures::create,
+        candidatures::show,
+        candidatures::update_step,
+        candidatures::plan,
+        candidatures::proofs,
+        candidatures::deposit,
+        candidatures::proof_file,
+        candidatures::honour_statement,
+        candidatures::submit,
+        candidatures::late_nrus,
+        candidatures::complement_requests,
+        candidatures::answer_complements,
+        instruction::queue,
+        instruction::show,
+        instruction::take,
+        instruction::proof_file,
+        instruction::verdict,
+        instruction::request_complements,
+        instruction::refuse,
+        instruction::grant,
+        instruction::history,
+        simulations::simulate,
+    ),
+    components(schemas(ErrorBody, ErrorEntry)),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "catalogue", description = "Dispositifs, versions de REM, exigences (public)."),
+        (name = "compte", description = "Le compte appelant."),
+        (name = "solutions", description = "Les solutions de l'éditeur."),
+        (name = "référencements", description = "Référencements, registre public, vérification."),
+        (name = "candidatures", description = "Candidatures de l'éditeur, plan, preuves, dépôt."),
+        (name = "instruction", description = "Instruction par les instructeurs de l'ANS."),
+        (name = "simulation", description = "Simulation d'un plan de preuves (public)."),
+    )
+)]
+pub(crate) struct ApiDoc;
+
+/// Declares the two ways to authenticate.
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "jeton",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Jeton personnel (256 bits, hexadécimal) créé sur /compte/jetons, de \
+                         portée « lecture » ou « lecture et écriture ».",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    crate::security::SESSION_COOKIE,
+                    "Session du navigateur ; les écritures doivent envoyer son jeton CSRF dans \
+                     l'en-tête X-CSRF-Token.",
+                ),
+            )),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    operation_id = "api_openapi",
+    tag = "catalogue",
+    summary = "Cette description OpenAPI 3.1",
+    responses(
+        (status = 200, description = "Le document OpenAPI", content_type = "application/json", body = Object),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+async fn openapi() -> Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());
+    json_text(StatusCode::OK, body.clone())
+}
+
+// ---- shared shapes ------------------------------------------------------------------------
+
+/// Every error answered under `/api/`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// The errors, at least one.
+    pub(crate) errors: Vec<ErrorEntry>,
+}
+
+/// One error.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorEntry {
+    /// The stable code: a refusal code of `DOMAIN.md` §4 (`unknown_nru`, `version_lower`...), a
+    /// state conflict (`stale_revision`, `candidature_not_draft`...), or a protocol error
+    /// (`unauthenticated`, `invalid_token`, `insufficient_scope`, `forbidden`, `not_found`,
+    /// `invalid_body`, `invalid_parameter`, `too_many_requests`...).
+    pub(crate) code: String,
+    /// What is wrong and what to do, in French.
+    pub(crate) message: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) field: Option<String>,
+}
+
+/// A dispositif named by code and wave.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct DispositifRef {
+    /// Its code (`DPI`, `DUI-MS`, `MS2-PDE`...).
+    pub(crate) code: String,
+    /// Its wave, 1 or 2.
+    pub(crate) wave: u8,
+}
+
+impl DispositifRef {
+    pub(crate) fn of(key: &preuves_domain::DispositifKey) -> Self {
+        Self {
+            code: key.code.to_string(),
+            wave: key.wave.number(),
+        }
+    }
+}
+
+/// Page and size of a list.
+#[derive(Debug, Clone, Copy, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageParams {
+    /// The page, from 1.
+    #[param(minimum = 1, default = 1)]
+    pub(crate) page: Option<u32>,
+    /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub(crate) size: Option<u32>,
+}
+
+/// A valid page request: page from 1, size from 1 to [`MAX_PAGE_SIZE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Paging {
+    pub(crate) page: u32,
+    pub(crate) size: u32,
+}
+
+impl Paging {
+    pub(crate) fn of(page: Option<u32>, size: Option<u32>) -> Result<Self, AppError> {
+        let page = page.unwrap_or(1);
+        let size = size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let mut errors = Vec::new();
+        if page == 0 {
+            errors.push(ErrorItem::field(
+                "invalid_parameter",
+                "page",
+                "Les pages sont numérotées à partir de 1.",
+            ));
+        }
+        if size == 0 || size > MAX_PAGE_SIZE {
+            errors.push(ErrorItem::field(
+                "invalid_parameter",
+                "size",
+                format!("La taille d'une page va de 1 à {MAX_PAGE_SIZE}."),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(Self { page, size })
+        } else {
+            Err(AppError::Rejected {
+                status: StatusCode::BAD_REQUEST,
+                errors,
+            })
+        }
+    }
+
+    /// The rows to skip.
+    pub(crate) fn offset(self) -> usize {
+        (self.page as usize - 1).saturating_mul(self.size as usize)
+    }
+
+    /// This page of a list held whole in memory, with the total.
+    pub(crate) fn slice<T, U>(self, all: Vec<T>, map: impl Fn(T) -> U) -> (Vec<U>, u64) {
+        let total = all.len() as u64;
+        let items = all
+            .into_iter()
+            .skip(self.offset())
+            .take(self.size as usize)
+            .map(map)
+            .collect();
+        (items, total)
+    }
+}
+
+/// Declares a page of `$item`s, with its schema.
+macro_rules! page_of {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub(crate) struct $name {
+            /// The items of this page.
+            pub(crate) items: Vec<$item>,
+            /// The page, from 1.
+            pub(crate) page: u32,
+            /// The page size asked.
+            pub(crate) size: u32,
+            /// How many items match, on every page.
+            pub(crate) total: u64,
+        }
+
+        impl $name {
+            pub(crate) fn new(paging: $crate::api::Paging, items: Vec<$item>, total: u64) -> Self {
+                Self {
+                    items,
+                    page: paging.page,
+                    size: paging.size,
+                    total,
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_of;
+
+/// An instant in ISO 8601, UTC, to the millisecond: `2026-11-26T13:03:00.000Z`.
+pub(crate) fn iso_instant(at: Timestamp) -> String {
+    const DAY: i64 = 86_400_000;
+    let ms = at.as_millis();
+    let days = ms.div_euclid(DAY);
+    let in_day = ms.rem_euclid(DAY);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
+/// A JSON body already serialised.
+pub(crate) fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A JSON answer with its status.
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, AppError> {
+    let body = serde_json::to_string(value).map_err(AppError::internal)?;
+    Ok(json_text(status, body))
+}
+
+// ---- extractors ---------------------------------------------------------------------------
+
+/// A JSON body, refused in the API's error shape: 415 without `Content-Type: application/json`,
+/// 400 when it is not JSON (with line and column), 422 when a field is wrong (with its path).
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(AppError::Refused {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "unsupported_media_type",
+                message:
+                    "Le corps de la requête doit être du JSON (Content-Type: application/json)."
+                        .to_owned(),
+            });
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge)?;
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// Reads a JSON body: syntax errors are 400 (`malformed_json`), wrong values 422
+/// (`invalid_body`), each with its place.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let raw = inner.to_string();
+        let what = raw.rfind(" at line ").map_or(raw.as_str(), |i| &raw[..i]);
+        let place = format!("ligne {}, colonne {}", inner.line(), inner.column());
+        let (status, code, message) = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("JSON mal formé ({place})\u{a0}: {what}."),
+            ),
+            _ => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("Valeur refusée ({place})\u{a0}: {what}."),
+            ),
+        };
+        AppError::Rejected {
+            status,
+            errors: vec![ErrorItem {
+                code,
+                message,
+                field: (path != "." && !path.is_empty()).then_some(path),
+            }],
+        }
+    })
+}
+
+/// Query parameters, refused in the API's error shape (400 `invalid_parameter`).
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(raw)
+            .map(Self)
+            .map_err(|e| AppError::Rejected {
+                status: StatusCode::BAD_REQUEST,
+                errors: vec![ErrorItem {
+                    code: "invalid_parameter",
+                    message: format!("Paramètre de requête illisible\u{a0}: {e}."),
+                    field: None,
+                }],
+            })
+    }
+}
+
+/// A field error (422 `invalid_field`) on `field`.
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ErrorItem {
+    ErrorItem::field("invalid_field", field, message)
+}
+
+/// Refuses a request with its field errors (422), or lets it go on.
+pub(crate) fn check_fields(errors: Vec<ErrorItem>) -> Result<(), AppError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Rejected {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        })
+    }
+}
+
+// ---- the caller ---------------------------------------------------------------------------
+
+/// Who is calling.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Me {
+    /// The user's id.
+    id: i64,
+    /// E-mail address.
+    email: String,
+    /// Display name.
+    name: String,
+    /// `vendor`, `instructor` or `admin`.
+    role: String,
+    /// The vendor organisation, for a vendor.
+    organisation: Option<i64>,
+    /// How the request was authenticated: `token` or `session`.
+    authenticated_by: String,
+    /// `read` or `read_write`.
+    scope: String,
+}
+
+/// `GET /api/v1/me`: who the token (or session) is.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "api_me",
+    tag = "compte",
+    summary = "L'utilisateur appelant et la portée de son jeton",
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "L'appelant", body = Me),
+        (status = 401, description = "Non authentifié, ou jeton inconnu, expiré ou révoqué", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+async fn me(ctx: crate::security::RequestContext, caller: ApiCaller) -> Result<Response, AppError> {
+    let u = &caller.user;
+    json(
+        StatusCode::OK,
+        &Me {
+            id: u.id.0,
+            email: u.email.clone(),
+            name: u.display_name.clone(),
+            role: u.role.code().to_owned(),
+            organisation: u.organisation.map(|o| o.0),
+            authenticated_by: if ctx.token.is_some() {
+                "token".to_owned()
+            } else {
+                "session".to_owned()
+            },
+            scope: caller.scope.code().to_owned(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_iso_8601_in_utc() {
+        assert_eq!(
+            iso_instant(Timestamp::from_millis(0)),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso_instant(Timestamp::from_millis(1_795_698_180_123)),
+            "2026-11-26T13:03:00.123Z"
+        );
+        // A leap day.
+        assert_eq!(
+            iso_instant(Timestamp::from_millis(951_782_400_000)),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn pages_are_bounded() {
+        assert_eq!(
+            Paging::of(None, None).unwrap(),
+            Paging { page: 1, size: 50 }
+        );
+        assert!(Paging::of(Some(0), None).is_err());
+        assert!(Paging::of(None, Some(201)).is_err());
+        let p = Paging::of(Some(2), Some(2)).unwrap();
+        assert_eq!(p.slice(vec![1, 2, 3, 4, 5], |x| x), (vec![3, 4], 5));
+    }
+}

@@ -1,0 +1,294 @@
+//! The vendor's solutions: declared once, reused by every candidature. Updates name the revision
+//! they are based on; a change made since is refused with 409 `stale_revision`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use preuves_db::{Actor, Solution, SolutionFields, SolutionId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    ApiJson, ApiQuery, ErrorBody, PageParams, Paging, check_fields, invalid, iso_instant, json,
+    page_of,
+};
+use crate::AppState;
+use crate::error::AppError;
+use crate::security::ApiVendor;
+
+/// Longest name accepted (as in the pages).
+const MAX_TEXT: usize = 200;
+/// Most versions or commercial names per solution (as in the pages).
+const MAX_ITEMS: usize = 50;
+
+/// A solution of the vendor.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SolutionDto {
+    /// Its id.
+    id: i64,
+    /// Its name.
+    name: String,
+    /// Its main component: "the same solution" means the same main component (R1).
+    main_component: String,
+    /// Its known versions.
+    versions: Vec<String>,
+    /// Its commercial names.
+    commercial_names: Vec<String>,
+    /// Its revision: an update names the revision it is based on.
+    revision: i64,
+    /// When it was declared (ISO 8601).
+    created_at: String,
+    /// When it last changed (ISO 8601).
+    updated_at: String,
+}
+
+impl SolutionDto {
+    fn of(s: &Solution) -> Self {
+        Self {
+            id: s.id.0,
+            name: s.name.clone(),
+            main_component: s.main_component.clone(),
+            versions: s.versions.clone(),
+            commercial_names: s.commercial_names.clone(),
+            revision: s.revision,
+            created_at: iso_instant(s.created_at),
+            updated_at: iso_instant(s.updated_at),
+        }
+    }
+}
+
+page_of!(SolutionPage, SolutionDto, "A page of solutions.");
+
+/// A solution as declared.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SolutionBody {
+    /// Its name.
+    name: String,
+    /// Its main component.
+    main_component: String,
+    /// Its known versions (`4.2`, `4.3.1`...).
+    #[serde(default)]
+    versions: Vec<String>,
+    /// Its commercial names.
+    #[serde(default)]
+    commercial_names: Vec<String>,
+}
+
+/// A solution's update, based on the revision it was read at.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SolutionUpdate {
+    /// The revision the change is based on (409 `stale_revision` if it changed since).
+    revision: i64,
+    /// Its name.
+    name: String,
+    /// Its main component.
+    main_component: String,
+    /// Its known versions.
+    #[serde(default)]
+    versions: Vec<String>,
+    /// Its commercial names.
+    #[serde(default)]
+    commercial_names: Vec<String>,
+}
+
+/// Trimmed, without blanks or duplicates.
+fn clean(items: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        if !out.iter().any(|o| o == i) {
+            out.push(i.to_owned());
+        }
+    }
+    out
+}
+
+fn validate(body: &SolutionBody) -> Result<SolutionFields, AppError> {
+    let mut errors = Vec::new();
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TEXT {
+        errors.push(invalid(
+            "name",
+            format!("Le nom de la solution compte de 1 à {MAX_TEXT} caractères."),
+        ));
+    }
+    let main = body.main_component.trim();
+    if main.is_empty() || main.chars().count() > MAX_TEXT {
+        errors.push(invalid(
+            "main_component",
+            format!("Le composant principal compte de 1 à {MAX_TEXT} caractères."),
+        ));
+    }
+    let versions = clean(&body.versions);
+    if let Some(e) = versions
+        .iter()
+        .find_map(|v| preuves_domain::Version::parse(v).err())
+    {
+        errors.push(invalid("versions", crate::forms::sentence(&e)));
+    } else if versions.len() > MAX_ITEMS {
+        errors.push(invalid(
+            "versions",
+            format!("{MAX_ITEMS} versions au plus."),
+        ));
+    }
+    let names = clean(&body.commercial_names);
+    if names.len() > MAX_ITEMS || names.iter().any(|n| n.chars().count() > MAX_TEXT) {
+        errors.push(invalid(
+            "commercial_names",
+            format!(
+                "{MAX_ITEMS} noms commerciaux au plus, de {MAX_TEXT} caractères au plus chacun."
+            ),
+        ));
+    }
+    check_fields(errors)?;
+    Ok(SolutionFields {
+        name: name.to_owned(),
+        main_component: main.to_owned(),
+        versions,
+        commercial_names: names,
+    })
+}
+
+pub(crate) fn solution_id(raw: &str) -> Result<SolutionId, AppError> {
+    raw.parse().map(SolutionId).map_err(|_| AppError::NotFound)
+}
+
+/// `GET /api/v1/solutions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/solutions",
+    operation_id = "solutions_list",
+    tag = "solutions",
+    summary = "Les solutions de l'organisation de l'éditeur",
+    security(("jeton" = []), ("session" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "Une page de solutions", body = SolutionPage),
+        (status = 400, description = "Paramètre invalide", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    ApiVendor(vendor): ApiVendor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Response, AppError> {
+    let paging = Paging::of(p.page, p.size)?;
+    let all = state.db.list_solutions(vendor.organisation).await?;
+    let (items, total) = paging.slice(all, |s| SolutionDto::of(&s));
+    json(StatusCode::OK, &SolutionPage::new(paging, items, total))
+}
+
+/// `POST /api/v1/solutions`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/solutions",
+    operation_id = "solutions_create",
+    tag = "solutions",
+    summary = "Déclare une solution",
+    security(("jeton" = []), ("session" = [])),
+    request_body = SolutionBody,
+    responses(
+        (status = 201, description = "La solution déclarée", body = SolutionDto),
+        (status = 400, description = "JSON mal formé", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
+        (status = 422, description = "Champs invalides", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    ApiVendor(vendor): ApiVendor<true>,
+    ApiJson(body): ApiJson<SolutionBody>,
+) -> Result<Response, AppError> {
+    let fields = validate(&body)?;
+    let created = state
+        .db
+        .create_solution(vendor.organisation, &fields, &Actor::User(vendor.user.id))
+        .await?;
+    json(StatusCode::CREATED, &SolutionDto::of(&created))
+}
+
+/// `GET /api/v1/solutions/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/solutions/{id}",
+    operation_id = "solutions_show",
+    tag = "solutions",
+    summary = "Une solution",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la solution")),
+    responses(
+        (status = 200, description = "La solution", body = SolutionDto),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    ApiVendor(vendor): ApiVendor,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let s = state
+        .db
+        .find_solution_for(vendor.organisation, solution_id(&id)?)
+        .await?;
+    json(StatusCode::OK, &SolutionDto::of(&s))
+}
+
+/// `PUT /api/v1/solutions/{id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/solutions/{id}",
+    operation_id = "solutions_update",
+    tag = "solutions",
+    summary = "Met à jour une solution, sur la base de la révision lue",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la solution")),
+    request_body = SolutionUpdate,
+    responses(
+        (status = 200, description = "La solution à jour", body = SolutionDto),
+        (status = 400, description = "JSON mal formé", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
+        (status = 409, description = "Modifiée entre-temps (`stale_revision`)", body = ErrorBody),
+        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
+        (status = 422, description = "Champs invalides", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    ApiVendor(vendor): ApiVendor<true>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SolutionUpdate>,
+) -> Result<Response, AppError> {
+    let id = solution_id(&id)?;
+    // Another organisation's solution is a 404 before anything is judged.
+    state.db.find_solution_for(vendor.organisation, id).await?;
+    let fields = validate(&SolutionBody {
+        name: body.name,
+        main_component: body.main_component,
+        versions: body.versions,
+        commercial_names: body.commercial_names,
+    })?;
+    let updated = state
+        .db
+        .update_solution(
+            vendor.organisation,
+            id,
+            body.revision,
+            &fields,
+            &Actor::User(vendor.user.id),
+        )
+        .await?;
+    json(StatusCode::OK, &SolutionDto::of(&updated))
+}
