@@ -59,7 +59,7 @@ need() {
 # The value of the first `name="<field>" value="..."` of an HTML page, entities decoded.
 html_field() {
     local name=$1 file=$2
-    grep -o "name=\"$name\" value=\"[^\"]*\"" "$file" | head -n 1 |
+    grep -o "name=\"$name\" value=\"[^\"]*\"" "$file" | awk 'NR == 1' |
         sed -e "s/^name=\"$name\" value=\"//" -e 's/"$//' \
             -e 's/&#x2f;/\//g; s/&#47;/\//g; s/&#39;/'"'"'/g; s/&#x27;/'"'"'/g' \
             -e 's/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g'
@@ -67,7 +67,7 @@ html_field() {
 
 # The `Location` header of a response headers file.
 location_of() {
-    grep -i '^location:' "$1" | head -n 1 | sed -e 's/^[Ll]ocation:[[:space:]]*//' | tr -d '\r'
+    grep -i '^location:' "$1" | awk 'NR == 1' | sed -e 's/^[Ll]ocation:[[:space:]]*//' | tr -d '\r'
 }
 
 # The HTTP status of a response headers file (the last one: curl may print `100 Continue`).

@@ -33,7 +33,7 @@ COOKIE="preuves_session=$(session_cookie)"
 # The page must be the plan, answered 200, before it is measured.
 status=$(curl -sS -o "$WORK/plan.html" -w '%{http_code}' -H "Cookie: $COOKIE" "$PAGE")
 [[ "$status" == 200 ]] || fail "GET $PAGE answered $status"
-in_scope=$(grep -o 'data-in-scope="[0-9]*"' "$WORK/plan.html" | head -n 1 | tr -dc '0-9')
+in_scope=$(grep -o 'data-in-scope="[0-9]*"' "$WORK/plan.html" | awk 'NR == 1' | tr -dc '0-9')
 [[ -n "$in_scope" ]] || fail "GET $PAGE did not show a plan"
 say "GET /candidatures/$CANDIDATURE: 200, $(wc -c <"$WORK/plan.html") bytes, $in_scope requirements in scope"
 

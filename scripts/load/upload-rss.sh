@@ -89,7 +89,7 @@ grep -q "preuve-1gib.pdf" "$WORK/preuves-after.html" ||
     fail "the uploaded file is not listed on /candidatures/$CANDIDATURE/preuves"
 sleep 1
 settled=$(rss_kib)
-stored=$(find "$WORK/data" -type f -size +$((SIZE_MIB / 2))M -printf '%s\n' | head -n 1)
+stored=$(find "$WORK/data" -type f -size +$((SIZE_MIB / 2))M -printf '%s\n' | awk 'NR == 1')
 
 growth=$((peak - before))
 seconds=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.1f", b - a }')
