@@ -7,6 +7,8 @@
 //!   prints the proof plan; `check-catalogue` loads a catalogue and reports what its import found.
 //!
 //! - `audit verify` checks the audit trail's hash chain.
+//! - `backup` and `restore` save a platform's data (embedded database and blobs) in one archive
+//!   and put it back (`backup.rs`).
 //!
 //! Exit codes are part of the interface: 0 when the work was done (a simulation whose answer
 //! holds refusals included), 2 when the input cannot be used, 1 for an unexpected failure, 3 when
@@ -15,6 +17,9 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod archive;
+mod backup;
+mod cleanup;
 mod demo;
 mod serve;
 mod simulate;
@@ -74,6 +79,10 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Saves the embedded database (an online snapshot) and its proof files in one archive.
+    Backup(backup::BackupArgs),
+    /// Restores an archive written by `backup` into a data folder (servers stopped).
+    Restore(backup::RestoreArgs),
     /// Loads a catalogue directory and prints its dispositifs and import warnings.
     CheckCatalogue {
         /// The catalogue.toml of a catalogue directory.
@@ -136,6 +145,8 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify { storage },
         } => run_async(admin::audit_verify(storage)),
+        Command::Backup(args) => run_async(backup::backup(args)),
+        Command::Restore(args) => run_async(backup::restore(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,6 +43,10 @@ pub(crate) struct ServeArgs {
     /// Logs as JSON lines.
     #[arg(long)]
     log_json: bool,
+    /// At start, blobs without a record and partial uploads older than this are removed (an
+    /// upload another process is finishing is younger).
+    #[arg(long, env = "PREUVES_CLEANUP_GRACE_SECONDS", default_value_t = 86_400)]
+    cleanup_grace_seconds: u64,
 }
 
 fn init_logs(json: bool) {
@@ -59,6 +63,11 @@ fn init_logs(json: bool) {
 
 pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     init_logs(args.log_json);
+    // Held while serving: `preuves restore` refuses a data folder in use.
+    let _lock = match args.storage.database_url {
+        None => Some(crate::backup::DataDirLock::shared(&args.storage.data_dir)?),
+        Some(_) => None,
+    };
     let db = args.storage.connect().await?;
     tracing::info!(backend = db.backend().name(), "database ready");
     let demo = if args.demo {
@@ -80,15 +89,9 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let blobs = preuves_storage::BlobStore::from_url(&args.blob_url, &args.storage.data_dir)
         .map_err(|e| Failure::input(format!("stockage des fichiers inutilisable : {e}")))?;
-    // Uploads cut short by a crash leave staging files behind: remove those older than a day.
-    match blobs
-        .remove_stale_uploads(std::time::Duration::from_secs(24 * 3600))
-        .await
-    {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(removed = n, "stale partial uploads removed"),
-        Err(e) => tracing::warn!(error = %e, "stale upload cleanup failed"),
-    }
+    // What a crash can leave behind: partial uploads, blobs whose record never committed.
+    let grace = std::time::Duration::from_secs(args.cleanup_grace_seconds);
+    crate::cleanup::at_start(&db, &blobs, grace).await;
     let app = preuves_web::router(AppState::new(db, config).with_blobs(blobs));
     let listener = TcpListener::bind(args.bind)
         .await

@@ -26,6 +26,7 @@ pub mod conflicts;
 pub mod decisions;
 mod error;
 pub mod instruction;
+pub mod maintenance;
 pub mod organisations;
 pub mod proofs;
 pub mod referencings;
@@ -63,6 +64,7 @@ pub use instruction::{
     ComplementItem, ComplementRequest, ComplementRequestId, GapKind, HistoryEntry, InstructionGap,
     QueueEntry, QueueFilters, Verdict, current_proofs, instruction_gaps,
 };
+pub use maintenance::{BlobReference, BlobUse};
 pub use organisations::{Organisation, OrganisationId};
 pub use proofs::{MissingProof, NewProof, ProofId, StoredProof, missing_proofs};
 pub use referencings::{NewReferencing, ReferencingId, StoredReferencing};

@@ -8,6 +8,12 @@
 //! `complete_on` (the day its dossier became complete), so that rule R5 can be simulated. The
 //! answer also carries `warnings`: refusals that do not prevent the plan but block submission
 //! (`missing_honour_statement`). With errors, `summary` is `null` and `requirements` is empty.
+//!
+//! A candidature cites at most [`MAX_SCENARIO_NRUS`] NRUs (`nrus`, and as many `late_nrus`): a
+//! real one cites a handful, and a file citing thousands would make the answer grow with their
+//! square (each R2 refusal lists every équivalence NRU).
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +25,21 @@ use crate::date::IsoDate;
 use crate::ids::{ChapterCode, DispositifCode, Nru, Profile, RequirementId, Siren};
 use crate::plan::{Plan, Reason, Refusal, RefusalCode, Rule, Status, Summary, compute_plan};
 use crate::version::Version;
+
+/// The most NRUs a scenario's candidature may cite in `nrus`, and in `late_nrus`.
+pub const MAX_SCENARIO_NRUS: usize = 100;
+
+/// A list of NRUs of at most [`MAX_SCENARIO_NRUS`].
+fn bounded_nrus<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Nru>, D::Error> {
+    let nrus = Vec::<Nru>::deserialize(d)?;
+    if nrus.len() > MAX_SCENARIO_NRUS {
+        return Err(serde::de::Error::custom(format!(
+            "une candidature cite au plus {MAX_SCENARIO_NRUS} NRU (ici {})",
+            nrus.len()
+        )));
+    }
+    Ok(nrus)
+}
 
 /// A scenario: the referencings known and the candidature to evaluate.
 #[derive(Debug, Clone, Deserialize)]
@@ -85,8 +106,8 @@ pub struct ScenarioCandidature {
     pub main_component: String,
     /// The candidate version.
     pub version: Version,
-    /// NRUs entered at the administrative step.
-    #[serde(default)]
+    /// NRUs entered at the administrative step (at most [`MAX_SCENARIO_NRUS`]).
+    #[serde(default, deserialize_with = "bounded_nrus")]
     pub nrus: Vec<Nru>,
     /// Additional components.
     #[serde(default)]
@@ -97,8 +118,8 @@ pub struct ScenarioCandidature {
     /// Whether the sworn statement is given.
     #[serde(default)]
     pub honour_statement: bool,
-    /// NRUs entered after submission (R5).
-    #[serde(default)]
+    /// NRUs entered after submission (R5; at most [`MAX_SCENARIO_NRUS`]).
+    #[serde(default, deserialize_with = "bounded_nrus")]
     pub late_nrus: Vec<Nru>,
     /// The day the dossier became complete (R5).
     #[serde(default)]
@@ -193,7 +214,14 @@ impl ScenarioFile {
 
     /// Evaluates the scenario against a catalogue.
     pub fn evaluate(&self, catalogue: &Catalogue) -> Answer {
-        let (register, candidature) = self.to_domain();
+        let (referencings, candidature) = self.to_domain();
+        // Indexed by NRU, so that a file with many referencings and NRUs costs linear time
+        // (a slice is searched front to back for each NRU); the first of duplicates wins, as
+        // in a slice.
+        let mut register: HashMap<Nru, Referencing> = HashMap::with_capacity(referencings.len());
+        for r in referencings {
+            register.entry(r.nru.clone()).or_insert(r);
+        }
         Answer::new(&compute_plan(catalogue, &register, &candidature))
     }
 }

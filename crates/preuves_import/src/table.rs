@@ -1,4 +1,5 @@
-//! Reading tabular files (CSV and XLSX) row by row, without building a copy of the table.
+//! Reading tabular files (CSV and XLSX) row by row, without building a copy of the table (an
+//! XLSX sheet's non-empty cells are gathered first, sparse: only what the file holds).
 //!
 //! A reader finds the header (the first non-empty row), then hands every following row to a
 //! [`RowSink`] with its 1-based line (CSV: the line where the record starts; XLSX: the
@@ -8,7 +9,7 @@
 use std::borrow::Cow;
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, DataRef, Reader, Xlsx, open_workbook_from_rs};
 use csv::StringRecord;
 
 use crate::issue::{Issue, IssueCode};
@@ -220,8 +221,40 @@ pub(crate) fn read_csv(
     Ok(malformed)
 }
 
+/// The rows of a worksheet, the largest in Excel (and the most any REM can have).
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+/// The columns of a worksheet, the most in Excel.
+const XLSX_MAX_COLUMNS: u32 = 16_384;
+
+/// A spreadsheet row: its non-empty cells, by column, counted from the sheet's first used
+/// column. Only what the file holds is kept, so a far-away cell costs nothing.
+struct SparseRow {
+    cells: Vec<(u32, String)>,
+}
+
+impl Cells for SparseRow {
+    fn cell(&self, index: usize) -> &str {
+        let Ok(index) = u32::try_from(index) else {
+            return "";
+        };
+        self.cells
+            .binary_search_by_key(&index, |(c, _)| *c)
+            .map_or("", |i| self.cells[i].1.as_str())
+    }
+    fn count(&self) -> usize {
+        self.cells.last().map_or(0, |(c, _)| *c as usize + 1)
+    }
+}
+
 /// Reads the sheet named `preferred_sheet` of an XLSX workbook (compared as headers are), or
-/// its first sheet. `Err` is an `unreadable_file` issue (not a workbook, unreadable sheet).
+/// its first sheet. `Err` is an `unreadable_file` issue (not a workbook, unreadable sheet, a
+/// cell beyond the limits of a sheet).
+///
+/// The cells are read one by one and kept sparse: a workbook naming a far-away cell (the
+/// spreadsheet library would allocate the whole rectangle up to it) is no more expensive than
+/// its content. A panic of the spreadsheet library on a malformed file is caught and reported
+/// as an unreadable file.
 pub(crate) fn read_xlsx(
     source: &str,
     bytes: &[u8],
@@ -229,11 +262,51 @@ pub(crate) fn read_xlsx(
     sink: &mut dyn RowSink,
 ) -> Result<(), Box<Issue>> {
     let unreadable = |why: String| Box::new(Issue::new(IssueCode::UnreadableFile, source, why));
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        unreadable(format!(
-            "le fichier n'est pas un classeur Excel (.xlsx) lisible : {e}"
-        ))
-    })?;
+    let cells = std::panic::catch_unwind(|| xlsx_cells(bytes, preferred_sheet))
+        .map_err(|_| {
+            unreadable(
+                "le fichier n'est pas un classeur Excel (.xlsx) lisible : sa structure est \
+                 invalide"
+                    .to_owned(),
+            )
+        })?
+        .map_err(unreadable)?;
+    let Some(first_col) = cells.iter().map(|(_, c, _)| *c).min() else {
+        return Ok(());
+    };
+    let mut seen_header = false;
+    let mut cells = cells.into_iter().peekable();
+    while let Some((row, col, text)) = cells.next() {
+        let mut line = SparseRow {
+            cells: vec![(col - first_col, text)],
+        };
+        while let Some((_, col, text)) = cells.next_if(|(r, _, _)| *r == row) {
+            match line.cells.last_mut() {
+                // A cell given twice: the last one wins, as in the spreadsheet library.
+                Some(last) if last.0 == col - first_col => last.1 = text,
+                _ => line.cells.push((col - first_col, text)),
+            }
+        }
+        if is_blank(&line) {
+            continue;
+        }
+        let line_number = row as usize + 1;
+        if seen_header {
+            sink.row(line_number, &line);
+        } else {
+            seen_header = true;
+            sink.header(line_number, &line);
+        }
+    }
+    Ok(())
+}
+
+/// The non-empty cells of the chosen sheet as `(row, column, text)`, 0-based, in row then
+/// column order (the file's order among cells given twice); `Err` says why the file is
+/// unreadable.
+fn xlsx_cells(bytes: &[u8], preferred_sheet: &str) -> Result<Vec<(u32, u32, String)>, String> {
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e| format!("le fichier n'est pas un classeur Excel (.xlsx) lisible : {e}"))?;
     let names = workbook.sheet_names();
     let wanted = normalize_header(preferred_sheet);
     let Some(sheet) = names
@@ -241,29 +314,33 @@ pub(crate) fn read_xlsx(
         .find(|n| normalize_header(n) == wanted)
         .or_else(|| names.first())
     else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    let range = workbook
-        .worksheet_range(sheet)
-        .map_err(|e| unreadable(format!("la feuille « {sheet} » est illisible : {e}")))?;
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let mut cells: Vec<Cow<'_, str>> = Vec::new();
-    let mut seen_header = false;
-    for (i, row) in range.rows().enumerate() {
-        cells.clear();
-        cells.extend(row.iter().map(cell_text));
-        if is_blank(&cells) {
+    let illegible = |e: calamine::XlsxError| format!("la feuille « {sheet} » est illisible : {e}");
+    let mut reader = match workbook.worksheet_cells_reader(sheet) {
+        Ok(reader) => reader,
+        // A chart sheet, say: no cells.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(illegible(e)),
+    };
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(illegible)? {
+        if *cell.get_value() == DataRef::Empty {
             continue;
         }
-        let line = first_row + i + 1;
-        if seen_header {
-            sink.row(line, &cells);
-        } else {
-            seen_header = true;
-            sink.header(line, &cells);
+        let (row, col) = cell.get_position();
+        if row >= XLSX_MAX_ROWS || col >= XLSX_MAX_COLUMNS {
+            return Err(format!(
+                "la feuille « {sheet} » nomme une cellule au-delà des limites d'une feuille \
+                 Excel ({XLSX_MAX_ROWS} lignes, {XLSX_MAX_COLUMNS} colonnes)"
+            ));
         }
+        let value: Data = cell.get_value().clone().into();
+        cells.push((row, col, cell_text(&value).into_owned()));
     }
-    Ok(())
+    // Stable: among cells given twice, the file's order is kept.
+    cells.sort_by_key(|(row, col, _)| (*row, *col));
+    Ok(cells)
 }
 
 /// A spreadsheet cell as text: integral numbers without `.0`, booleans as Excel writes them in

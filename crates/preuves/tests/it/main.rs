@@ -2,7 +2,10 @@
 //! webinar's four cases on the demonstration catalogue, every refusal code through scenario files,
 //! the command's exit codes and messages, and the real draft REMs when `PREUVES_REAL_DATA` is set.
 
+mod backup;
 mod cli;
+mod crash;
+mod platform;
 mod refusals;
 mod serve;
 mod support;
