@@ -3,7 +3,8 @@
 //!
 //! - Staging files of uploads cut short (local folder only): [`BlobStore::remove_stale_uploads`].
 //! - Blobs without a record: a proof stored whose recording never committed, an attestation
-//!   whose grant failed, a sworn statement replaced or never saved. Only the platform's own
+//!   whose grant failed, a sworn statement never saved (a replaced one is kept, as the page
+//!   promises: the audit trail names it; see [`Db::referenced_blobs`]). Only the platform's own
 //!   prefixes are looked at (`proofs/`, `attestations/`, `honour/`), and only blobs older than
 //!   the grace period are removed, so that an upload another process is finishing (stored, not
 //!   yet recorded) is left alone.

@@ -2,8 +2,9 @@
 //! `preuves restore`) and the start-up cleanup of the blob store.
 //!
 //! - [`Db::referenced_blobs`]: every blob key the database records (deposited proofs, granted
-//!   attestations, sworn statements), with the size and SHA-256 recorded beside when there are
-//!   some; what is not in this list is not part of a platform's data.
+//!   attestations, sworn statements, replaced ones included), with the size and SHA-256
+//!   recorded beside when there are some; what is not in this list is not part of a platform's
+//!   data.
 //! - [`Db::snapshot_into`]: a consistent copy of a live SQLite database (`VACUUM INTO`), taken
 //!   while the platform runs: it reads one snapshot and blocks no writer.
 //! - [`Db::check_platform_schema`]: whether a database is a `preuves` one.
@@ -22,7 +23,8 @@ pub enum BlobUse {
     Proof,
     /// A granted referencing's attestation PDF (`referencing_grants.attestation_blob_key`).
     Attestation,
-    /// A candidature's sworn statement (`candidatures.honour_blob_key`).
+    /// A candidature's sworn statement (`candidatures.honour_blob_key`), or one it replaced
+    /// (named by the audit entries of the candidature's steps).
     HonourStatement,
 }
 
@@ -50,9 +52,29 @@ pub struct BlobReference {
     pub sha256: Option<String>,
 }
 
+/// The `blob_key` of every `honour_statement` object in an audit entry's details.
+fn honour_keys(value: &serde_json::Value, keys: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (name, inner) in map {
+                if name == "honour_statement"
+                    && let Some(key) = inner.get("blob_key").and_then(|k| k.as_str())
+                {
+                    keys.push(key.to_owned());
+                } else {
+                    honour_keys(inner, keys);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| honour_keys(v, keys)),
+        _ => {}
+    }
+}
+
 impl Db {
     /// Every blob key recorded in the database, proofs first, then attestations, then sworn
-    /// statements (a key recorded twice is listed twice).
+    /// statements: the current ones of candidatures, then those replaced since, which the audit
+    /// trail of the candidatures' steps still names (a key recorded twice may be listed twice).
     pub async fn referenced_blobs(&self) -> Result<Vec<BlobReference>> {
         let mut refs = Vec::new();
         let proofs: Vec<(String, i64, String)> =
@@ -87,13 +109,40 @@ impl Db {
         )
         .fetch_all(&self.pool)
         .await?;
+        let mut seen = std::collections::BTreeSet::new();
         for (key,) in statements {
+            seen.insert(key.clone());
             refs.push(BlobReference {
                 key,
                 used_as: BlobUse::HonourStatement,
                 size: None,
                 sha256: None,
             });
+        }
+        // A replaced sworn statement is kept (the page says so): the audit entries of the
+        // candidature's steps still name it.
+        let audited: Vec<(String,)> = sqlx::query_as(
+            "SELECT details FROM audit_log WHERE object_type = 'candidature' \
+             AND details LIKE '%honour_statement%' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (details,) in audited {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&details) else {
+                continue;
+            };
+            let mut keys = Vec::new();
+            honour_keys(&value, &mut keys);
+            for key in keys {
+                if seen.insert(key.clone()) {
+                    refs.push(BlobReference {
+                        key,
+                        used_as: BlobUse::HonourStatement,
+                        size: None,
+                        sha256: None,
+                    });
+                }
+            }
         }
         Ok(refs)
     }

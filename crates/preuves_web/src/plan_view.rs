@@ -49,6 +49,9 @@ pub(crate) struct SummaryView {
 /// Why a requirement is masked or forced to deposit.
 pub(crate) struct ReasonView {
     pub(crate) rule: String,
+    /// The rule as the explanation names it, e.g. "R2 (équivalence)".
+    pub(crate) rule_label: String,
+    /// The explanation without that label.
     pub(crate) explanation: String,
     pub(crate) nru: Option<String>,
     pub(crate) source_requirement: Option<String>,
@@ -110,12 +113,28 @@ pub(crate) struct RefusalView {
 
 impl RefusalView {
     pub(crate) fn of(r: &Refusal) -> Self {
+        let rule = r.rule.map(|r| r.to_string()).unwrap_or_default();
+        let (rule, message) = split_rule(&rule, &r.message);
         Self {
             code: r.code.as_str(),
-            rule: r.rule.map(|r| r.to_string()).unwrap_or_default(),
-            message: r.message.clone(),
+            rule,
+            message,
         }
     }
+}
+
+/// Splits an engine message into the rule it starts with ("R2 (équivalence)") and the rest.
+/// The engine's messages name their rule first so that they read alone (command line, API);
+/// a page shows the rule in bold beside the text instead of repeating it. A message that does
+/// not start with `rule` is kept whole, beside `rule`.
+pub(crate) fn split_rule(rule: &str, message: &str) -> (String, String) {
+    if !rule.is_empty()
+        && message.starts_with(rule)
+        && let Some((head, rest)) = message.split_once(" : ")
+    {
+        return (head.to_owned(), rest.to_owned());
+    }
+    (rule.to_owned(), message.to_owned())
 }
 
 /// The whole plan section of a page.
@@ -384,9 +403,11 @@ pub(crate) fn build(input: PlanInput<'_>) -> PlanView {
                 .source_dispositif
                 .as_deref()
                 .and_then(parse_dispositif_label);
+            let (rule_label, explanation) = split_rule(&r.rule, &r.explanation);
             ReasonView {
                 rule: r.rule.clone(),
-                explanation: r.explanation.clone(),
+                rule_label,
+                explanation,
                 nru: r.nru.clone(),
                 source_href: match (&source_key, &r.source_requirement) {
                     (Some(k), Some(req)) => RequirementId::parse(req)
@@ -459,6 +480,37 @@ mod tests {
         assert_eq!(key.code.as_str(), "MS2-PDE");
         assert_eq!(key.wave, Wave::One);
         assert!(parse_dispositif_label("DPI").is_none());
+    }
+
+    #[test]
+    fn the_rule_is_shown_once() {
+        let split = |rule, message| split_rule(rule, message);
+        assert_eq!(
+            split("R2", "R2 (équivalence) : exigence commune avec DMP/va1.01."),
+            (
+                "R2 (équivalence)".to_owned(),
+                "exigence commune avec DMP/va1.01.".to_owned()
+            )
+        );
+        assert_eq!(
+            split(
+                "R8",
+                "R8 : le NRU X ne correspond à aucun référencement connu."
+            ),
+            (
+                "R8".to_owned(),
+                "le NRU X ne correspond à aucun référencement connu.".to_owned()
+            )
+        );
+        // A message not naming its rule first, or no rule: kept whole.
+        assert_eq!(
+            split("R4", "la version 1.0 : trop ancienne"),
+            ("R4".to_owned(), "la version 1.0 : trop ancienne".to_owned())
+        );
+        assert_eq!(
+            split("", "texte : suite"),
+            (String::new(), "texte : suite".to_owned())
+        );
     }
 
     #[test]

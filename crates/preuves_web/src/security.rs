@@ -9,7 +9,8 @@
 //!   token does not match is refused before its handler runs, and so is one whose `Origin` header
 //!   names another site.
 //! - Passwords are hashed with argon2id (the crate's defaults: 19 MiB, 2 passes) off the async
-//!   runtime.
+//!   runtime, at most half as many at once as there are cores: a storm of sign-ins (a deadline
+//!   rush) queues instead of taking 19 MiB and a core each and starving every page.
 //! - Roles are capabilities: a handler that takes [`AdminCap`] cannot run for anyone else, and a
 //!   vendor's handlers get a [`VendorCap`] carrying the only organisation they may touch.
 //! - Under `/api/`, a request may instead carry a personal API token (`Authorization: Bearer`):
@@ -24,7 +25,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -61,9 +62,31 @@ pub fn random_token() -> Result<String, AppError> {
     Ok(hex::encode(bytes))
 }
 
+/// The slots of concurrent argon2id computations: half the cores, at least one.
+fn hashing_slots() -> Arc<tokio::sync::Semaphore> {
+    static SLOTS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    SLOTS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
+        })
+        .clone()
+}
+
+/// Waits for a hashing slot. The permit moves into the blocking task, so the slot stays taken
+/// until the computation ends even if the request that asked for it is gone.
+async fn hashing_slot() -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+    hashing_slots()
+        .acquire_owned()
+        .await
+        .map_err(AppError::internal)
+}
+
 /// Hashes a password with argon2id, off the async runtime.
 pub async fn hash_password(password: String) -> Result<String, AppError> {
+    let slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         argon2::Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
@@ -76,7 +99,9 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 /// Checks a password against a stored hash, off the async runtime. With no stored hash (unknown
 /// account), a dummy hash is checked anyway so that timing does not reveal which e-mails exist.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    let slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let argon2 = argon2::Argon2::default();
         match stored {
             Some(hash) => Ok(argon2

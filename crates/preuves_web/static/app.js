@@ -65,14 +65,21 @@ function bindPlanFilters(root) {
 
 // Recomputes the plan as the administrative step is edited, without saving anything.
 function bindLivePlan(form) {
+  // Not `form.action`: the form's buttons named "action" shadow that property.
+  const target = new URL(form.getAttribute("action") || "", document.baseURI).href;
   let timer = null;
   let sequence = 0;
+  // The profiles offered are the target dispositif's: when the target changes, the fresh
+  // answer's profile checkboxes replace the current ones.
+  let targetChanged = false;
   const refresh = async () => {
     const mine = ++sequence;
+    const withProfiles = targetChanged;
+    targetChanged = false;
     const data = new URLSearchParams(new FormData(form));
     data.set("action", "apercu");
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(target, {
         method: "POST",
         body: data,
         credentials: "same-origin",
@@ -82,7 +89,13 @@ function bindLivePlan(form) {
       if (mine !== sequence) {
         return; // A newer edit is already on its way.
       }
-      const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("plan");
+      const page = new DOMParser().parseFromString(html, "text/html");
+      const freshProfiles = page.getElementById("profils");
+      const currentProfiles = document.getElementById("profils");
+      if (withProfiles && freshProfiles && currentProfiles) {
+        currentProfiles.replaceWith(freshProfiles);
+      }
+      const fresh = page.getElementById("plan");
       const current = document.getElementById("plan");
       if (fresh && current) {
         current.replaceWith(fresh);
@@ -96,7 +109,10 @@ function bindLivePlan(form) {
       // Offline or refused: the buttons still work.
     }
   };
-  const schedule = () => {
+  const schedule = (event) => {
+    if (event.target && event.target.name === "dispositif") {
+      targetChanged = true;
+    }
     window.clearTimeout(timer);
     timer = window.setTimeout(refresh, 400);
   };

@@ -6,7 +6,7 @@
 //!   `proof.deposit` audit entry (and every such entry its proof);
 //! - no submission is half-recorded: a submitted candidature has its frozen plan, its
 //!   `submitted_at` and one `candidature.submit` entry, a draft none of them;
-//! - every recorded sworn statement has its blob;
+//! - every sworn statement, current or replaced (the audit trail names it), has its blob;
 //! - the audit chain verifies;
 //! - after the start-up cleanup (grace period 0 here), no blob is left without a record and no
 //!   partial upload remains.
@@ -174,6 +174,26 @@ fn check_invariants_at(data: &Path, url: &str, context: &str) -> Census {
                     "{context}: sworn statement {key} of {id} missing"
                 );
                 recorded.insert(key.clone());
+            }
+        }
+        // Replaced sworn statements are kept: the audit trail of the steps names them.
+        let steps: Vec<(String,)> = sqlx::query_as(
+            "SELECT details FROM audit_log WHERE action IN \
+             ('candidature.create', 'candidature.update_step')",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        for (details,) in steps {
+            let v: serde_json::Value = serde_json::from_str(&details).unwrap();
+            for step in [&v["step"], &v["before"], &v["after"]] {
+                if let Some(key) = step["honour_statement"]["blob_key"].as_str() {
+                    assert!(
+                        blobs.join(key).is_file(),
+                        "{context}: sworn statement {key}, named by the audit trail, missing"
+                    );
+                    recorded.insert(key.to_owned());
+                }
             }
         }
         let attestations: Vec<(String,)> =

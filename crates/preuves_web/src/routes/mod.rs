@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod candidatures;
 pub(crate) mod catalogue;
+mod guide;
 mod health;
 mod home;
 pub(crate) mod instruction;
@@ -31,6 +32,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(home::show))
         .route("/static/app.css", get(home::stylesheet))
         .route("/static/app.js", get(home::script))
+        // The user guide (docs/guide/) and its screenshots, public.
+        .route("/aide", get(guide::index))
+        .route("/aide/{page}", get(guide::page))
+        .route("/aide/captures/{file}", get(guide::capture))
         .route("/connexion", get(auth::show).post(auth::sign_in))
         .route("/deconnexion", post(auth::sign_out))
         .route("/health", get(health::ready))

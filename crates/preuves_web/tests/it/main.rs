@@ -8,6 +8,7 @@ mod api_tokens;
 mod auth;
 mod authorization;
 mod catalogue;
+mod guide;
 mod instruction;
 mod journey;
 mod register;
