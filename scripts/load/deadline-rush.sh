@@ -71,25 +71,10 @@ pg_drop() {
     PG_CREATED=0
 }
 
-# Stops the server started by load_start_server: graceful first, no more than 10 s.
-rush_stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
-
 rush_cleanup() {
     local status=$?
     set +e
-    rush_stop_server
+    load_stop_server
     ((PG_CREATED == 0)) || pg_drop
     (exit "$status")
     load_cleanup
@@ -145,7 +130,7 @@ run_backend() {
     stored=$(du -sm "$WORK/data" 2>/dev/null | awk '{ print $1 }')
     files=$(find "$WORK/data" -path '*proofs*' -type f 2>/dev/null | wc -l)
     echo "  stored            ${stored:-?} MiB in $WORK/data ($files proof files)"
-    rush_stop_server
+    load_stop_server
     if ((status == 1)); then
         printf -- '--- last lines of the server log ---\n' >&2
         tail -n 20 "$WORK/server.log" >&2 || true

@@ -30,18 +30,24 @@ fail() {
     exit 1
 }
 
-load_cleanup() {
-    local status=$?
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+# Stops the server started by load_start_server: graceful first, no more than 10 s.
+load_stop_server() {
+    [[ -n "$SERVER_PID" ]] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
-        # Graceful shutdown first; no more than 10 s.
         for _ in $(seq 1 100); do
             kill -0 "$SERVER_PID" 2>/dev/null || break
             sleep 0.1
         done
         kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
     fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+load_cleanup() {
+    local status=$?
+    load_stop_server
     if [[ $status -ne 0 && -s "$WORK/server.log" ]]; then
         printf -- '--- last lines of the server log ---\n' >&2
         tail -n 20 "$WORK/server.log" >&2 || true
