@@ -130,7 +130,6 @@ pub struct ApiTokenGrant {
     pub user: User,
 }
 
-#[derive(sqlx::FromRow)]
 struct TokenRow {
     token_id: i64,
     user_id: i64,
@@ -141,6 +140,17 @@ struct TokenRow {
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
 }
+
+crate::row::impl_from_row!(TokenRow {
+    token_id,
+    user_id,
+    name,
+    scope,
+    token_created_at,
+    expires_at,
+    last_used_at,
+    revoked_at
+});
 
 impl TryFrom<TokenRow> for ApiToken {
     type Error = DbError;
@@ -159,13 +169,12 @@ impl TryFrom<TokenRow> for ApiToken {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct GrantRow {
-    #[sqlx(flatten)]
     token: TokenRow,
-    #[sqlx(flatten)]
     user: UserRow,
 }
+
+crate::row::impl_from_row!(GrantRow { } flatten { token, user });
 
 /// The token columns, aliased apart from the user columns they are joined with.
 const TOKEN_COLUMNS: &str = "t.id AS token_id, t.user_id, t.name, t.scope, \

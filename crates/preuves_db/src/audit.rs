@@ -47,7 +47,7 @@ impl fmt::Display for Actor {
 }
 
 /// One entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     /// Position in the chain, from 1.
     pub id: i64,
@@ -68,6 +68,18 @@ pub struct AuditEntry {
     /// This entry's hash.
     pub hash: String,
 }
+
+crate::row::impl_from_row!(AuditEntry {
+    id,
+    at,
+    actor,
+    action,
+    object_type,
+    object_id,
+    details,
+    prev_hash,
+    hash
+});
 
 impl AuditEntry {
     /// The hash this entry should carry, given its content and `prev_hash`.

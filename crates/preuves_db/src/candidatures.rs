@@ -430,7 +430,6 @@ pub(crate) fn paris_day(at: Timestamp) -> IsoDate {
     preuves_domain::ParisTime::from_unix_millis(at.as_millis()).date
 }
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct CandidatureRow {
     id: i64,
     organisation_id: i64,
@@ -459,6 +458,35 @@ pub(crate) struct CandidatureRow {
     complete_at: Option<i64>,
     assigned_to: Option<i64>,
 }
+
+crate::row::impl_from_row!(CandidatureRow {
+    id,
+    organisation_id,
+    solution_id,
+    code,
+    wave,
+    rem_version_id,
+    status,
+    solution_name,
+    main_component,
+    optional_profiles,
+    version,
+    nrus,
+    additional_components,
+    commercial_names,
+    honour_blob_key,
+    honour_file_name,
+    late_nrus,
+    plan_snapshot,
+    status_reason,
+    status_changed_at,
+    revision,
+    created_at,
+    updated_at,
+    submitted_at,
+    complete_at,
+    assigned_to
+});
 
 pub(crate) const SELECT: &str = "SELECT c.id, c.organisation_id, c.solution_id, d.code, d.wave, \
      c.rem_version_id, c.status, c.solution_name, c.main_component, c.optional_profiles, \

@@ -291,7 +291,6 @@ fn rem_rows(rem: &Rem) -> i64 {
 
 // ---- rows -------------------------------------------------------------------------------------
 
-#[derive(sqlx::FromRow)]
 struct DispositifRow {
     id: i64,
     code: String,
@@ -302,6 +301,17 @@ struct DispositifRow {
     predecessors: String,
     wave1_profiles: String,
 }
+
+crate::row::impl_from_row!(DispositifRow {
+    id,
+    code,
+    wave,
+    name,
+    corridor,
+    date2,
+    predecessors,
+    wave1_profiles
+});
 
 const DISPOSITIF_COLUMNS: &str =
     "id, code, wave, name, corridor, date2, predecessors, wave1_profiles";
@@ -326,7 +336,6 @@ impl DispositifRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct RemVersionRow {
     id: i64,
     dispositif_id: i64,
@@ -340,6 +349,20 @@ struct RemVersionRow {
     imported_at: i64,
     imported_by: String,
 }
+
+crate::row::impl_from_row!(RemVersionRow {
+    id,
+    dispositif_id,
+    code,
+    wave,
+    version,
+    source_name,
+    sha256,
+    row_count,
+    requirement_count,
+    imported_at,
+    imported_by
+});
 
 const REM_VERSION_SELECT: &str = "SELECT v.id, v.dispositif_id, d.code, d.wave, v.version, \
      v.source_name, v.sha256, v.row_count, v.requirement_count, v.imported_at, v.imported_by \
@@ -366,7 +389,6 @@ impl TryFrom<RemVersionRow> for RemVersion {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct RequirementRow {
     ordinal: i64,
     requirement_code: String,
@@ -383,6 +405,23 @@ struct RequirementRow {
     wave1_id: Option<String>,
     scenarios: String,
 }
+
+crate::row::impl_from_row!(RequirementRow {
+    ordinal,
+    requirement_code,
+    perimeter,
+    chapter_code,
+    chapter_label,
+    function_label,
+    requirement_text,
+    comment_text,
+    profile,
+    historical_profile,
+    criticality,
+    socle_id,
+    wave1_id,
+    scenarios
+});
 
 const REQUIREMENT_COLUMNS: &str = "ordinal, requirement_code, perimeter, chapter_code, \
      chapter_label, function_label, requirement_text, comment_text, profile, historical_profile, \
@@ -418,7 +457,6 @@ impl TryFrom<RequirementRow> for Requirement {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct HitRow {
     rem_version_id: i64,
     code: String,
@@ -434,6 +472,22 @@ struct HitRow {
     profile: String,
     socle_id: Option<String>,
 }
+
+crate::row::impl_from_row!(HitRow {
+    rem_version_id,
+    code,
+    wave,
+    version,
+    ordinal,
+    requirement_code,
+    perimeter,
+    chapter_code,
+    chapter_label,
+    function_label,
+    requirement_text,
+    profile,
+    socle_id
+});
 
 const HIT_SELECT: &str = "SELECT v.id AS rem_version_id, d.code, d.wave, v.version, r.ordinal, \
      r.requirement_code, r.perimeter, r.chapter_code, r.chapter_label, r.function_label, \
@@ -1176,9 +1230,9 @@ impl Db {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct DispositifOrdered {
     dispositif_order: i64,
-    #[sqlx(flatten)]
     hit: HitRow,
 }
+
+crate::row::impl_from_row!(DispositifOrdered { dispositif_order } flatten { hit });

@@ -275,7 +275,6 @@ pub struct GrantRecord {
     pub granted_by: String,
 }
 
-#[derive(sqlx::FromRow)]
 struct GrantRow {
     referencing_id: i64,
     nru: String,
@@ -289,6 +288,20 @@ struct GrantRow {
     granted_at: i64,
     granted_by: String,
 }
+
+crate::row::impl_from_row!(GrantRow {
+    referencing_id,
+    nru,
+    organisation_id,
+    candidature_id,
+    rem_version_id,
+    manifest,
+    attestation_blob_key,
+    attestation_sha256,
+    verification_code,
+    granted_at,
+    granted_by
+});
 
 const GRANT_SELECT: &str = "SELECT g.referencing_id, f.nru, f.organisation_id, g.candidature_id, \
      g.rem_version_id, g.manifest, g.attestation_blob_key, g.attestation_sha256, \

@@ -223,7 +223,6 @@ pub struct QueueEntry {
     pub proofs_awaiting_verdict: u64,
 }
 
-#[derive(sqlx::FromRow)]
 struct QueueRow {
     id: i64,
     organisation_id: i64,
@@ -242,6 +241,25 @@ struct QueueRow {
     current_proofs: i64,
     awaiting: i64,
 }
+
+crate::row::impl_from_row!(QueueRow {
+    id,
+    organisation_id,
+    vendor_name,
+    code,
+    wave,
+    dispositif_name,
+    date2,
+    status,
+    solution_name,
+    version,
+    submitted_at,
+    complete_at,
+    assigned_to,
+    assigned_name,
+    current_proofs,
+    awaiting
+});
 
 /// A current file of candidature `c` (alias `p`): still needed, and no newer needed file answers
 /// the same expected proof. The same rule as [`current_proofs`], for counting in SQL.
@@ -340,7 +358,6 @@ impl ComplementRequest {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct ComplementRow {
     id: i64,
     candidature_id: i64,
@@ -354,6 +371,20 @@ struct ComplementRow {
     answered_by: Option<String>,
     answered_by_name: Option<String>,
 }
+
+crate::row::impl_from_row!(ComplementRow {
+    id,
+    candidature_id,
+    message,
+    items,
+    requested_at,
+    requested_by,
+    requested_by_name,
+    answer,
+    answered_at,
+    answered_by,
+    answered_by_name
+});
 
 /// `users` joined on an actor column holding [`Actor`]'s text form (`user:42`).
 fn actor_join(alias: &str, column: &str) -> String {
@@ -432,7 +463,6 @@ pub struct HistoryEntry {
     pub details: serde_json::Value,
 }
 
-#[derive(sqlx::FromRow)]
 struct HistoryRow {
     id: i64,
     at: i64,
@@ -441,6 +471,15 @@ struct HistoryRow {
     action: String,
     details: String,
 }
+
+crate::row::impl_from_row!(HistoryRow {
+    id,
+    at,
+    actor,
+    actor_name,
+    action,
+    details
+});
 
 /// The instructor acting: instruction acts name a person.
 pub(crate) fn acting_user(actor: &Actor) -> Result<UserId> {

@@ -27,10 +27,12 @@ pub mod decisions;
 mod error;
 pub mod instruction;
 pub mod maintenance;
+mod migrations;
 pub mod organisations;
 pub mod proofs;
 pub mod referencings;
 pub mod register_public;
+mod row;
 pub mod sessions;
 pub mod solutions;
 mod text;
@@ -42,7 +44,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use api_tokens::{ApiToken, ApiTokenGrant, ApiTokenId, NewApiToken, TokenScope};
@@ -77,9 +78,6 @@ pub use users::{NewUser, Role, User, UserCredentials, UserId};
 
 /// Results of this crate.
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
-
-static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -201,11 +199,10 @@ impl Db {
 
     /// Runs the embedded migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATOR,
-            Backend::Postgres => &POSTGRES_MIGRATOR,
-        };
-        migrator.run(&self.pool).await?;
+        migrations::migrator(self.backend)
+            .await?
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -34,13 +34,19 @@ pub struct Organisation {
     pub created_at: Timestamp,
 }
 
-#[derive(sqlx::FromRow)]
 struct OrganisationRow {
     id: i64,
     name: String,
     siren: String,
     created_at: i64,
 }
+
+crate::row::impl_from_row!(OrganisationRow {
+    id,
+    name,
+    siren,
+    created_at
+});
 
 impl TryFrom<OrganisationRow> for Organisation {
     type Error = DbError;

@@ -136,7 +136,6 @@ pub fn missing_proofs<'a>(plan: &'a PlanSnapshot, proofs: &[StoredProof]) -> Vec
         .collect()
 }
 
-#[derive(sqlx::FromRow)]
 struct ProofRow {
     id: i64,
     candidature_id: i64,
@@ -158,6 +157,28 @@ struct ProofRow {
     judged_by: Option<String>,
     judged_at: Option<i64>,
 }
+
+crate::row::impl_from_row!(ProofRow {
+    id,
+    candidature_id,
+    requirement_code,
+    scenario_index,
+    proof_index,
+    scenario_ref,
+    proof_ref,
+    blob_key,
+    file_name,
+    content_type,
+    size,
+    sha256,
+    uploaded_at,
+    uploaded_by,
+    no_longer_needed_at,
+    verdict,
+    verdict_comment,
+    judged_by,
+    judged_at
+});
 
 const COLUMNS: &str = "p.id, p.candidature_id, p.requirement_code, p.scenario_index, \
      p.proof_index, p.scenario_ref, p.proof_ref, p.blob_key, p.file_name, p.content_type, p.size, \

@@ -110,7 +110,6 @@ impl StoredReferencing {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct ReferencingRow {
     id: i64,
     nru: String,
@@ -130,6 +129,26 @@ pub(crate) struct ReferencingRow {
     status_changed_at: Option<i64>,
     created_at: i64,
 }
+
+crate::row::impl_from_row!(ReferencingRow {
+    id,
+    nru,
+    organisation_id,
+    organisation_name,
+    siren,
+    code,
+    wave,
+    profiles,
+    solution,
+    main_component,
+    version,
+    commercial_names,
+    granted_on,
+    status,
+    status_reason,
+    status_changed_at,
+    created_at
+});
 
 pub(crate) const SELECT: &str = "SELECT f.id, f.nru, f.organisation_id, o.name AS organisation_name, o.siren, \
      d.code, d.wave, f.profiles, f.solution, f.main_component, f.version, f.commercial_names, \

@@ -93,16 +93,16 @@ impl fmt::Debug for Session {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct SessionRow {
     token_hash: String,
     csrf_token: String,
     session_created_at: i64,
     expires_at: i64,
     last_seen: i64,
-    #[sqlx(flatten)]
     user: UserRow,
 }
+
+crate::row::impl_from_row!(SessionRow { token_hash, csrf_token, session_created_at, expires_at, last_seen } flatten { user });
 
 impl Db {
     /// Opens a session (at sign-in). The caller generates the token, gives it to the browser and

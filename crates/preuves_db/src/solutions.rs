@@ -64,7 +64,6 @@ pub struct Solution {
     pub updated_at: Timestamp,
 }
 
-#[derive(sqlx::FromRow)]
 struct SolutionRow {
     id: i64,
     organisation_id: i64,
@@ -76,6 +75,18 @@ struct SolutionRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::row::impl_from_row!(SolutionRow {
+    id,
+    organisation_id,
+    name,
+    main_component,
+    versions,
+    commercial_names,
+    revision,
+    created_at,
+    updated_at
+});
 
 const COLUMNS: &str = "id, organisation_id, name, main_component, versions, commercial_names, \
      revision, created_at, updated_at";

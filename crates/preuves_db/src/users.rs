@@ -143,7 +143,6 @@ impl fmt::Debug for UserCredentials {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
     pub(crate) id: i64,
     pub(crate) email: String,
@@ -153,6 +152,16 @@ pub(crate) struct UserRow {
     pub(crate) created_at: i64,
     pub(crate) disabled_at: Option<i64>,
 }
+
+crate::row::impl_from_row!(UserRow {
+    id,
+    email,
+    display_name,
+    role,
+    organisation_id,
+    created_at,
+    disabled_at
+});
 
 impl TryFrom<UserRow> for User {
     type Error = DbError;
@@ -170,12 +179,12 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct CredentialsRow {
-    #[sqlx(flatten)]
     user: UserRow,
     password_hash: String,
 }
+
+crate::row::impl_from_row!(CredentialsRow { password_hash } flatten { user });
 
 /// The user columns, for queries that join users (sessions) to alias them.
 pub(crate) const USER_COLUMNS: &str =
