@@ -24,6 +24,8 @@ fi
 
 if [ -z "${PREUVES_BIN:-}" ]; then
   cargo build -p preuves --locked
+  PREUVES_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/preuves"
+  export PREUVES_BIN
 fi
 
 cd e2e

@@ -27,8 +27,16 @@ fn demo_error(e: impl std::fmt::Display) -> Failure {
     ))
 }
 
-pub(crate) async fn seed(db: &Db, catalogue_path: &Path) -> Result<DemoAccounts, Failure> {
-    let loaded = crate::simulate::load(catalogue_path)?;
+/// Loads the demonstration data: the catalogue of `catalogue_path`, or the one embedded in the
+/// binary when `None`.
+pub(crate) async fn seed(db: &Db, catalogue_path: Option<&Path>) -> Result<DemoAccounts, Failure> {
+    let loaded = match catalogue_path {
+        Some(path) => crate::simulate::load(path)?,
+        None => {
+            let unpacked = crate::demo_files::UnpackedCatalogue::new()?;
+            crate::simulate::load(&unpacked.toml_path())?
+        }
+    };
     let seeded = db
         .import_catalogue(
             &loaded.catalogue,

@@ -21,6 +21,7 @@ mod archive;
 mod backup;
 mod cleanup;
 mod demo;
+mod demo_files;
 mod serve;
 mod simulate;
 
@@ -83,6 +84,12 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restores an archive written by `backup` into a data folder (servers stopped).
     Restore(backup::RestoreArgs),
+    /// The demonstration data embedded in this binary: `preuves demo export DIR` writes its
+    /// catalogue and scenarios to DIR.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
     /// Loads a catalogue directory and prints its dispositifs and import warnings.
     CheckCatalogue {
         /// The catalogue.toml of a catalogue directory.
@@ -98,6 +105,16 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         storage: Storage,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Writes `DIR/catalogue/` (catalogue.toml and its REMs) and `DIR/scenarios/` (the webinar's
+    /// four cases); existing files are never overwritten.
+    Export {
+        /// The folder to write into (created if needed).
+        dir: PathBuf,
     },
 }
 
@@ -137,6 +154,9 @@ fn main() -> ExitCode {
             scenario,
             format,
         } => simulate::simulate(&catalogue, &scenario, format),
+        Command::Demo {
+            command: DemoCommand::Export { dir },
+        } => demo_files::export(&dir),
         Command::CheckCatalogue { catalogue } => simulate::check_catalogue(&catalogue),
         Command::Serve(args) => run_async(serve::serve(args)),
         Command::Migrate { storage } => run_async(admin::migrate(storage)),

@@ -19,9 +19,9 @@ pub(crate) struct ServeArgs {
     /// Loads the demonstration catalogue and accounts (unless already there).
     #[arg(long)]
     demo: bool,
-    /// The demonstration catalogue used by --demo.
-    #[arg(long, default_value = "demo/catalogue/catalogue.toml")]
-    demo_catalogue: PathBuf,
+    /// Another catalogue for --demo than the one embedded in this binary (a catalogue.toml).
+    #[arg(long)]
+    demo_catalogue: Option<PathBuf>,
     /// Cookies without the `Secure` attribute (plain HTTP on another host than localhost).
     #[arg(long)]
     insecure_cookies: bool,
@@ -71,7 +71,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let db = args.storage.connect().await?;
     tracing::info!(backend = db.backend().name(), "database ready");
     let demo = if args.demo {
-        Some(crate::demo::seed(&db, &args.demo_catalogue).await?)
+        Some(crate::demo::seed(&db, args.demo_catalogue.as_deref()).await?)
     } else {
         None
     };

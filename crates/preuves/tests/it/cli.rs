@@ -269,3 +269,46 @@ fn audit_verify_names_the_first_altered_entry() {
             assert!(message.contains("modifiée"), "{message}");
         });
 }
+
+/// `preuves demo export` writes the embedded demonstration data, which gives the same plans as
+/// the repository's files, and never overwrites what is there.
+#[test]
+fn demo_export_writes_the_embedded_data_without_overwriting() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("essai");
+    let out = preuves(&["demo", "export", target.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        printed.contains("preuves simulate --catalogue"),
+        "{printed}"
+    );
+
+    for case in ["cas-nominal.json", "cas-1.json", "cas-2.json", "cas-3.json"] {
+        let exported = target.join("scenarios").join(case);
+        assert_eq!(
+            std::fs::read(&exported).unwrap(),
+            std::fs::read(demo_scenario(case)).unwrap(),
+            "{case}"
+        );
+        let from_export = simulate(&target.join("catalogue/catalogue.toml"), &exported, &[]);
+        let from_repo = simulate(&demo_catalogue_path(), &demo_scenario(case), &[]);
+        assert!(from_export.status.success());
+        assert_eq!(from_export.stdout, from_repo.stdout, "{case}");
+    }
+
+    let scenario = target.join("scenarios/cas-1.json");
+    std::fs::write(&scenario, "{}").unwrap();
+    let again = preuves(&["demo", "export", target.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("existe déjà"));
+    assert_eq!(
+        std::fs::read_to_string(&scenario).unwrap(),
+        "{}",
+        "not overwritten"
+    );
+}

@@ -20,11 +20,16 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    start_in(&crate::support::root(), args)
+}
+
+/// Starts a server with `dir` as its working directory.
+fn start_in(dir: &std::path::Path, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_preuves"))
         .arg("serve")
         .args(["--bind", "127.0.0.1:0", "--insecure-cookies"])
         .args(args)
-        .current_dir(crate::support::root())
+        .current_dir(dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -172,4 +177,23 @@ fn two_servers_share_sessions_on_postgres() {
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// `serve --demo` started from an empty folder far from the repository serves the demonstration
+/// catalogue embedded in the binary, and leaves no unpacked copy of it behind.
+#[test]
+fn demo_is_served_from_any_folder() {
+    let empty = tempfile::tempdir().expect("temporary folder");
+    let server = start_in(empty.path(), &["--demo", "--data-dir", "donnees"]);
+    let (status, _, body) = http(server.port, "GET", "/catalogue", "", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("DUI-MS"), "{body}");
+    let (status, _, body) = http(server.port, "GET", "/catalogue/DPI/2", "", "");
+    assert_eq!(status, 200, "{body}");
+    let entries: Vec<String> = std::fs::read_dir(empty.path())
+        .expect("folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, ["donnees"], "only the data folder is created");
 }
