@@ -109,4 +109,33 @@ mod tests {
             );
         }
     }
+
+    /// The embedded migrations are exactly what sqlx's own reading of the folders gives
+    /// (versions, descriptions, SQL and checksums), so databases migrated by builds that used
+    /// `sqlx::migrate!` see no change.
+    #[tokio::test]
+    async fn match_what_sqlx_reads_from_the_folders() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let folder = match backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            };
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(folder);
+            let from_files = Migrator::new(dir).await.expect("sqlx reads the folder");
+            let embedded = migrator(backend).await.expect("embedded");
+            let key = |m: &Migration| {
+                (
+                    m.version,
+                    m.description.to_string(),
+                    m.sql.to_string(),
+                    m.checksum.to_vec(),
+                )
+            };
+            let a: Vec<_> = from_files.iter().map(key).collect();
+            let b: Vec<_> = embedded.iter().map(key).collect();
+            assert_eq!(a, b, "{folder}");
+        }
+    }
 }
