@@ -312,11 +312,21 @@ impl Reason<'_> {
             Self::Equivalence {
                 referencing,
                 source_dispositif,
+                source_version,
                 source,
-                ..
             } => format!(
-                "R2 (équivalence) : exigence commune avec l'exigence {} du dispositif {}, déjà prouvée dans le référencement {} (version {}).",
-                source.id, source_dispositif.key, referencing.nru, referencing.version
+                "R2 (équivalence) : exigence commune avec l'exigence {} du dispositif {}{}, déjà prouvée dans le référencement {} (version {}).",
+                source.id,
+                source_dispositif.key,
+                // Named only when it is not the version in force, so that the usual sentence
+                // stays short.
+                if **source_version == source_dispositif.rem_version {
+                    String::new()
+                } else {
+                    format!(" (version « {source_version} » de son REM)")
+                },
+                referencing.nru,
+                referencing.version
             ),
         }
     }

@@ -122,6 +122,15 @@ fn r2_masks_only_what_the_granted_version_shared() {
         })
         .collect();
     assert_eq!(versions, vec!["1", "1", "1"]);
+    let explained = plan.entries[0].reason.as_ref().unwrap().explain();
+    assert!(
+        explained.contains("(version « 1 » de son REM)"),
+        "{explained}"
+    );
+    c.nrus = vec![nru("REF-DPI-2-0011")];
+    let plan = compute_plan(&cat, &reg, &c).unwrap();
+    let explained = plan.entries[0].reason.as_ref().unwrap().explain();
+    assert!(!explained.contains("de son REM"), "{explained}");
 }
 
 #[test]
