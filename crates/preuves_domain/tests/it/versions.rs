@@ -407,3 +407,69 @@ fn refusals_are_gathered_in_a_fixed_order() {
         ])
     );
 }
+
+#[test]
+fn a_catalogue_refuses_inconsistent_versions_and_calendars() {
+    use preuves_domain::{Catalogue, CatalogueError, OlderRem, Rem};
+
+    let base = catalogue();
+    let with = |change: &dyn Fn(&mut Vec<preuves_domain::Dispositif>)| {
+        let mut dispositifs = base.dispositifs().to_vec();
+        change(&mut dispositifs);
+        Catalogue::new(dispositifs, &[]).err()
+    };
+    // Two versions of DPI labelled "2" (the one in force included).
+    let duplicate = with(&|ds| {
+        let dpi = ds
+            .iter_mut()
+            .find(|d| d.key == crate::fixtures::key("DPI", 2))
+            .unwrap();
+        let rem = dpi.rem.clone().unwrap();
+        dpi.older_rems.push(OlderRem {
+            version: label("2"),
+            rem,
+        });
+    });
+    assert!(
+        matches!(&duplicate, Some(CatalogueError::DuplicateRemVersion { version, .. }) if version.as_str() == "2"),
+        "{duplicate:?}"
+    );
+    // A guichet calendar or an older REM on a vague-1 dispositif.
+    let calendar = with(&|ds| ds[0].opens_on = Some(date("2026-01-01")));
+    assert!(
+        matches!(calendar, Some(CatalogueError::OpensOnWave1 { .. })),
+        "{calendar:?}"
+    );
+    let older = with(&|ds| {
+        ds[0].older_rems.push(OlderRem {
+            version: label("1"),
+            rem: Rem::new(vec![]).unwrap(),
+        })
+    });
+    assert!(
+        matches!(older, Some(CatalogueError::RemOnWave1 { .. })),
+        "{older:?}"
+    );
+    // An equivalence pair naming a requirement of no version at all.
+    let key = |code: &str, id: &str| {
+        (
+            DispositifCode::parse(code).unwrap(),
+            RequirementId::parse(id).unwrap(),
+        )
+    };
+    let unknown = Catalogue::new(
+        base.dispositifs().to_vec(),
+        &[EquivalencePair {
+            a: key("DUI-MS", "USA.01"),
+            b: key("DPI", "NOWHERE.01"),
+        }],
+    )
+    .err();
+    assert!(
+        matches!(
+            unknown,
+            Some(CatalogueError::UnknownEquivalenceRequirement { .. })
+        ),
+        "{unknown:?}"
+    );
+}
