@@ -18,7 +18,11 @@ fn folder() -> &'static PathBuf {
         let dir =
             std::env::temp_dir().join(format!("preuves-fuzz-catalogue-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temporary folder");
-        for rem in ["REM-DPI-Va2-demo.csv", "REM-DUI-MS-Va2-demo.csv"] {
+        for rem in [
+            "REM-DPI-Va2-demo.csv",
+            "REM-DPI-Va2-demo-v1.csv",
+            "REM-DUI-MS-Va2-demo.csv",
+        ] {
             std::fs::write(
                 dir.join(rem),
                 common::repo_file(&format!("demo/catalogue/{rem}")),

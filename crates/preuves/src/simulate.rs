@@ -51,7 +51,32 @@ pub(crate) fn check_catalogue(path: &Path) -> Result<(), Failure> {
                     .join(", ")
             )
         });
-        out.push_str(&format!("{} — {}{rem}\n", d.key, d.name));
+        // REM versions and the guichet calendar, for vague-2 dispositifs (docs/rules.md).
+        let mut versions = String::new();
+        if d.rem.is_some() {
+            versions.push_str(&format!(
+                " ; REM en vigueur : version « {} »",
+                d.rem_version
+            ));
+            if !d.older_rems.is_empty() {
+                let older: Vec<String> = d
+                    .older_rems
+                    .iter()
+                    .map(|o| format!("« {} »", o.version))
+                    .collect();
+                versions.push_str(&format!(
+                    ", versions antérieures conservées : {}",
+                    older.join(", ")
+                ));
+            }
+            if let Some(opens_on) = d.opens_on {
+                versions.push_str(&format!(
+                    " ; guichet ouvert à partir du {}",
+                    opens_on.to_french()
+                ));
+            }
+        }
+        out.push_str(&format!("{} — {}{rem}{versions}\n", d.key, d.name));
     }
     if !loaded.warnings.is_empty() {
         out.push_str(&format!("\n{} avertissement(s) :\n", loaded.warnings.len()));

@@ -401,8 +401,15 @@ impl StoredCandidature {
             additional_components: self.step.additional_components.clone(),
             commercial_names: self.step.commercial_names.clone(),
             honour_statement: self.step.honour_statement.is_some(),
+            // The catalogue is loaded pinned to the candidature's version (in force there), and
+            // R10 is for opening a candidature, not for one already opened.
+            rem_version: None,
+            opened_on: None,
             late: (!self.late_nrus.is_empty()).then(|| LateEntry {
                 complete_on: self.complete_at.map(paris_day),
+                // Grant days are not stored on referencings yet, so R5's "obtained since
+                // submission" is not checked here.
+                submitted_on: None,
                 nrus: self.late_nrus.clone(),
             }),
         }

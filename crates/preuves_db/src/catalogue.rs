@@ -1024,6 +1024,11 @@ impl Db {
                 date2: summary.date2,
                 wave1_profiles: summary.wave1_profiles,
                 rem,
+                // Stored REM versions carry no label nor guichet calendar yet: the defaults
+                // (label "1", no older version kept, guichet open) keep plans as they were.
+                rem_version: preuves_domain::RemVersionLabel::initial(),
+                older_rems: Vec::new(),
+                opens_on: None,
             });
         }
         let present: HashSet<(&DispositifCode, &RequirementId)> = dispositifs

@@ -106,6 +106,10 @@ impl StoredReferencing {
             main_component: self.main_component.clone(),
             version: self.version.clone(),
             status: self.status,
+            // The REM version a referencing was granted on is not stored yet: it cites the
+            // version in force, as before versions were recorded (docs/rules.md).
+            rem_version: None,
+            granted_on: None,
         }
     }
 }

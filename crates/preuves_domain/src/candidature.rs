@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::DispositifKey;
 use crate::date::IsoDate;
-use crate::ids::{ChapterCode, Nru, Profile, Siren};
+use crate::ids::{ChapterCode, Nru, Profile, RemVersionLabel, Siren};
 use crate::version::Version;
 
 /// Whether a referencing can still be used (rule R8).
@@ -77,6 +77,12 @@ pub struct Referencing {
     pub version: Version,
     /// Valid, suspended or withdrawn (rule R8).
     pub status: ReferencingStatus,
+    /// The label of the REM version it was granted on (rule R2 reuses only what that version
+    /// asked); `None` cites the version in force. Ignored in vague 1, which has no REM here.
+    pub rem_version: Option<RemVersionLabel>,
+    /// The day it was granted, when known (rule R5: a late NRU must be obtained after the
+    /// candidature's submission).
+    pub granted_on: Option<IsoDate>,
 }
 
 impl Referencing {
@@ -84,6 +90,15 @@ impl Referencing {
     pub fn holds(&self, profile: &Profile) -> bool {
         profile.is_general() || self.profiles.contains(profile)
     }
+}
+
+/// Whether two main components name the same solution (rule R1): equal once trimmed, whatever
+/// the case, so that `A-core` typed as ` a-core` is still the same solution.
+pub fn same_main_component(a: &str, b: &str) -> bool {
+    a.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.trim().chars().flat_map(char::to_lowercase))
 }
 
 /// An additional component of the candidate solution, attached to chapters (rule R7).
@@ -100,6 +115,9 @@ pub struct AdditionalComponent {
 pub struct LateEntry {
     /// The day the dossier became complete (every proof asked deposited), if it did.
     pub complete_on: Option<IsoDate>,
+    /// The day (in Paris) the candidature was submitted, when known: a late NRU must have been
+    /// granted strictly after it. `None` skips that check (a simulation without the date).
+    pub submitted_on: Option<IsoDate>,
     /// The NRUs entered after submission; only a vague-2 équivalence NRU may be.
     pub nrus: Vec<Nru>,
 }
@@ -129,6 +147,13 @@ pub struct Candidature {
     pub honour_statement: bool,
     /// NRUs entered after submission, if any (rule R5).
     pub late: Option<LateEntry>,
+    /// The label of the REM version the candidature is pinned to; `None` is the version in
+    /// force.
+    pub rem_version: Option<RemVersionLabel>,
+    /// The day (in Paris) the candidature is being opened, for rule R10 (the target's guichet
+    /// must be open); `None` skips the check (a simulation without `on`, or a candidature
+    /// already opened).
+    pub opened_on: Option<IsoDate>,
 }
 
 impl Candidature {
@@ -152,5 +177,18 @@ impl Candidature {
         names.sort_unstable();
         names.dedup();
         names.len() > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_main_component;
+
+    #[test]
+    fn main_components_compare_trimmed_and_case_insensitively() {
+        assert!(same_main_component("A-core", " a-CORE "));
+        assert!(same_main_component("Édition", "édition"));
+        assert!(!same_main_component("A-core", "B-core"));
+        assert!(!same_main_component("A-core", "A-core 2"));
     }
 }

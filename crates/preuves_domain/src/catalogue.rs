@@ -1,11 +1,15 @@
-//! The catalogue: dispositifs, their REMs (requirement lists) with scenarios and expected proofs,
-//! and which requirements of two dispositifs are *common*.
+//! The catalogue: dispositifs, their REM versions (requirement lists) with scenarios and expected
+//! proofs, their guichet calendar, and which requirements of two dispositifs are *common*.
 //!
 //! A [`Catalogue`] is built once (from files or the database) and then only read. Building it
 //! checks its consistency and precomputes the indexes the engine needs, so that computing a plan
 //! does no string hashing: every requirement knows the dense indexes of its profile and chapter in
 //! its REM, and its *common keys* (one per socle id, one per equivalence-table pair), each key
-//! mapping to the requirements of every REM that carry it.
+//! mapping to the requirements of every REM version that carry it.
+//!
+//! A vague-2 dispositif holds the REM version in force and the older ones it keeps (oldest
+//! first): a referencing granted on an older version reuses only what that version asked
+//! (`docs/rules.md`, R2), and a candidature keeps the version it was filed on.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -13,7 +17,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::date::IsoDate;
-use crate::ids::{ChapterCode, DispositifCode, Profile, RequirementId, SocleId};
+use crate::ids::{ChapterCode, DispositifCode, Profile, RemVersionLabel, RequirementId, SocleId};
 
 /// A wave of the Ségur programme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -283,6 +287,15 @@ impl fmt::Display for DispositifKey {
     }
 }
 
+/// A REM version older than the one in force, kept because referencings were granted on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OlderRem {
+    /// Its label, unique among the dispositif's versions.
+    pub version: RemVersionLabel,
+    /// Its requirements.
+    pub rem: Rem,
+}
+
 /// A dispositif: a scheme for one kind of software in one wave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dispositif {
@@ -298,11 +311,74 @@ pub struct Dispositif {
     pub date2: Option<IsoDate>,
     /// For a vague-1 dispositif, the optional profiles a referencing of it may hold.
     pub wave1_profiles: Vec<Profile>,
-    /// For a vague-2 dispositif, its REM.
+    /// For a vague-2 dispositif, its REM version in force.
     pub rem: Option<Rem>,
+    /// The label of the version in force ([`RemVersionLabel::initial`] when none was given;
+    /// meaningless in vague 1).
+    pub rem_version: RemVersionLabel,
+    /// For a vague-2 dispositif, the older REM versions kept, oldest first (import order).
+    pub older_rems: Vec<OlderRem>,
+    /// For a vague-2 dispositif, the first day a candidature may be opened (R10); `None` means
+    /// the guichet is open.
+    pub opens_on: Option<IsoDate>,
 }
 
 impl Dispositif {
+    /// Every REM version with its label, in import order: the older ones, then the one in force.
+    pub fn rem_versions(&self) -> impl Iterator<Item = (&RemVersionLabel, &Rem)> {
+        self.older_rems
+            .iter()
+            .map(|o| (&o.version, &o.rem))
+            .chain(self.rem.iter().map(|rem| (&self.rem_version, rem)))
+    }
+
+    /// The REM version with this label, if the dispositif has it.
+    pub fn rem_of_version(&self, label: &RemVersionLabel) -> Option<&Rem> {
+        self.version_index(Some(label))
+            .and_then(|vi| self.rem_at(vi))
+    }
+
+    /// The engine's index of a version: 0 for the one in force (also when `label` is `None`),
+    /// `i + 1` for `older_rems[i]`.
+    pub(crate) fn version_index(&self, label: Option<&RemVersionLabel>) -> Option<usize> {
+        match label {
+            None => Some(0),
+            Some(l) if *l == self.rem_version => Some(0),
+            Some(l) => self
+                .older_rems
+                .iter()
+                .position(|o| o.version == *l)
+                .map(|i| i + 1),
+        }
+    }
+
+    /// The REM at an index of [`Dispositif::version_index`].
+    pub(crate) fn rem_at(&self, vi: usize) -> Option<&Rem> {
+        match vi {
+            0 => self.rem.as_ref(),
+            i => self.older_rems.get(i - 1).map(|o| &o.rem),
+        }
+    }
+
+    /// The label at an index of [`Dispositif::version_index`].
+    pub(crate) fn label_at(&self, vi: usize) -> &RemVersionLabel {
+        match vi {
+            0 => &self.rem_version,
+            i => self
+                .older_rems
+                .get(i - 1)
+                .map_or(&self.rem_version, |o| &o.version),
+        }
+    }
+
+    /// The labels of every version, in import order, for messages.
+    pub(crate) fn version_labels(&self) -> String {
+        self.rem_versions()
+            .map(|(l, _)| format!("« {l} »"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The optional profiles: those of the REM in vague 2, those declared in vague 1.
     pub fn optional_profiles(&self) -> Vec<&Profile> {
         match &self.rem {
@@ -337,6 +413,22 @@ pub enum CatalogueError {
         /// The dispositif.
         key: DispositifKey,
     },
+    /// Two REM versions of one dispositif with the same label.
+    #[error("le dispositif {key} a deux versions de REM nommées « {version} »")]
+    DuplicateRemVersion {
+        /// The dispositif.
+        key: DispositifKey,
+        /// The label given twice.
+        version: RemVersionLabel,
+    },
+    /// A guichet calendar on a vague-1 dispositif.
+    #[error(
+        "le dispositif {key} est de vague 1 : il n'a pas de calendrier de guichet (« opens_on »)"
+    )]
+    OpensOnWave1 {
+        /// The dispositif.
+        key: DispositifKey,
+    },
     /// A vague-1 dispositif with a REM.
     #[error(
         "le dispositif {key} est de vague 1 : il ne porte pas de REM (les exigences de vague 1 sont reprises dans les REM de vague 2)"
@@ -361,7 +453,7 @@ pub enum CatalogueError {
         /// The id.
         id: RequirementId,
     },
-    /// An equivalence-table side that names no requirement of the catalogue.
+    /// An equivalence-table side that names no requirement of any REM version of the catalogue.
     #[error(
         "la table d'équivalence cite l'exigence {id} du dispositif {code}, introuvable en vague 2"
     )]
@@ -378,7 +470,7 @@ pub enum CatalogueError {
 
 /// Per-REM index: the common keys of each requirement and the requirements of each key.
 #[derive(Debug, Clone, Default)]
-struct RemIndex {
+pub(crate) struct RemIndex {
     /// `keys[offsets[i]..offsets[i + 1]]` are the common keys of requirement `i`.
     offsets: Vec<u32>,
     keys: Vec<u32>,
@@ -388,12 +480,32 @@ struct RemIndex {
     positions: Vec<u32>,
 }
 
+impl RemIndex {
+    /// The common keys of the requirement at `pos`.
+    pub(crate) fn keys_of(&self, pos: usize) -> &[u32] {
+        match (self.offsets.get(pos), self.offsets.get(pos + 1)) {
+            (Some(&a), Some(&b)) => &self.keys[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// The positions (REM order) of the requirements carrying common key `key`.
+    pub(crate) fn with_key(&self, key: u32) -> &[u32] {
+        let k = key as usize;
+        match (self.key_offsets.get(k), self.key_offsets.get(k + 1)) {
+            (Some(&a), Some(&b)) => &self.positions[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// The whole catalogue, consistent and indexed.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     dispositifs: Vec<Dispositif>,
-    /// Parallel to `dispositifs`; empty for vague-1 dispositifs.
-    indexes: Vec<RemIndex>,
+    /// Parallel to `dispositifs`: one index per REM version, at the positions of
+    /// [`Dispositif::version_index`]; empty for vague-1 dispositifs.
+    indexes: Vec<Vec<RemIndex>>,
 }
 
 impl Catalogue {
@@ -411,7 +523,22 @@ impl Catalogue {
                 (Wave::One, Some(_)) => {
                     return Err(CatalogueError::RemOnWave1 { key: d.key.clone() });
                 }
+                (Wave::One, None) if !d.older_rems.is_empty() => {
+                    return Err(CatalogueError::RemOnWave1 { key: d.key.clone() });
+                }
+                (Wave::One, None) if d.opens_on.is_some() => {
+                    return Err(CatalogueError::OpensOnWave1 { key: d.key.clone() });
+                }
                 _ => {}
+            }
+            let labels: Vec<&RemVersionLabel> = d.rem_versions().map(|(l, _)| l).collect();
+            for (j, label) in labels.iter().enumerate() {
+                if labels[..j].contains(label) {
+                    return Err(CatalogueError::DuplicateRemVersion {
+                        key: d.key.clone(),
+                        version: (*label).clone(),
+                    });
+                }
             }
             for p in &d.predecessors {
                 let known = dispositifs
@@ -426,73 +553,92 @@ impl Catalogue {
             }
         }
 
-        // Common keys: one per distinct socle id, then one per equivalence pair.
+        // Common keys: one per distinct socle id (of any version), then one per equivalence pair.
+        // `per_req_keys[dispositif][version][position]`, versions at `Dispositif::version_index`.
         let mut socle_keys: HashMap<&SocleId, u32> = HashMap::new();
-        let mut per_req_keys: Vec<Vec<Vec<u32>>> = dispositifs
+        let mut per_req_keys: Vec<Vec<Vec<Vec<u32>>>> = dispositifs
             .iter()
             .map(|d| {
-                d.rem.as_ref().map_or_else(Vec::new, |rem| {
-                    rem.requirements()
-                        .iter()
-                        .map(|r| match &r.socle_id {
-                            Some(s) => {
-                                let next = u32::try_from(socle_keys.len()).unwrap_or(u32::MAX);
-                                vec![*socle_keys.entry(s).or_insert(next)]
-                            }
-                            None => Vec::new(),
-                        })
-                        .collect()
-                })
+                (0..=d.older_rems.len())
+                    .filter_map(|vi| d.rem_at(vi))
+                    .map(|rem| {
+                        rem.requirements()
+                            .iter()
+                            .map(|r| match &r.socle_id {
+                                Some(s) => {
+                                    let next = u32::try_from(socle_keys.len()).unwrap_or(u32::MAX);
+                                    vec![*socle_keys.entry(s).or_insert(next)]
+                                }
+                                None => Vec::new(),
+                            })
+                            .collect()
+                    })
+                    .collect()
             })
             .collect();
         let mut next_key = u32::try_from(socle_keys.len()).unwrap_or(u32::MAX);
         for pair in equivalences {
-            let locate = |(code, id): &(DispositifCode, RequirementId)| {
-                dispositifs
+            // A pair's key goes to every version holding the id: two versions compared share it
+            // only where both ids exist in them (`docs/rules.md`, R2).
+            let mut place = |(code, id): &(DispositifCode, RequirementId)| {
+                let found = dispositifs
                     .iter()
-                    .enumerate()
-                    .find(|(_, d)| d.key.wave == Wave::Two && &d.key.code == code)
-                    .and_then(|(di, d)| Some((di, d.rem.as_ref()?.position(id)?)))
-                    .ok_or_else(|| CatalogueError::UnknownEquivalenceRequirement {
+                    .position(|d| d.key.wave == Wave::Two && &d.key.code == code)
+                    .map(|di| {
+                        let mut placed = false;
+                        for (vi, keys) in per_req_keys[di].iter_mut().enumerate() {
+                            if let Some(pos) =
+                                dispositifs[di].rem_at(vi).and_then(|r| r.position(id))
+                            {
+                                keys[pos].push(next_key);
+                                placed = true;
+                            }
+                        }
+                        placed
+                    });
+                if found == Some(true) {
+                    Ok(())
+                } else {
+                    Err(CatalogueError::UnknownEquivalenceRequirement {
                         code: code.clone(),
                         id: id.clone(),
                     })
+                }
             };
-            let (da, ra) = locate(&pair.a)?;
-            let (db, rb) = locate(&pair.b)?;
-            per_req_keys[da][ra].push(next_key);
-            per_req_keys[db][rb].push(next_key);
+            place(&pair.a)?;
+            place(&pair.b)?;
             next_key += 1;
         }
 
         let key_count = next_key as usize;
+        let index = |reqs: Vec<Vec<u32>>| {
+            let mut index = RemIndex::default();
+            let mut by_key: Vec<Vec<u32>> =
+                vec![Vec::new(); if reqs.is_empty() { 0 } else { key_count }];
+            index.offsets.push(0);
+            for (pos, mut keys) in reqs.into_iter().enumerate() {
+                keys.sort_unstable();
+                keys.dedup();
+                for &k in &keys {
+                    by_key[k as usize].push(u32::try_from(pos).unwrap_or(u32::MAX));
+                }
+                index.keys.extend(keys);
+                index
+                    .offsets
+                    .push(u32::try_from(index.keys.len()).unwrap_or(u32::MAX));
+            }
+            index.key_offsets.push(0);
+            for positions in by_key {
+                index.positions.extend(positions);
+                index
+                    .key_offsets
+                    .push(u32::try_from(index.positions.len()).unwrap_or(u32::MAX));
+            }
+            index
+        };
         let indexes = per_req_keys
             .into_iter()
-            .map(|reqs| {
-                let mut index = RemIndex::default();
-                let mut by_key: Vec<Vec<u32>> =
-                    vec![Vec::new(); if reqs.is_empty() { 0 } else { key_count }];
-                index.offsets.push(0);
-                for (pos, mut keys) in reqs.into_iter().enumerate() {
-                    keys.sort_unstable();
-                    keys.dedup();
-                    for &k in &keys {
-                        by_key[k as usize].push(u32::try_from(pos).unwrap_or(u32::MAX));
-                    }
-                    index.keys.extend(keys);
-                    index
-                        .offsets
-                        .push(u32::try_from(index.keys.len()).unwrap_or(u32::MAX));
-                }
-                index.key_offsets.push(0);
-                for positions in by_key {
-                    index.positions.extend(positions);
-                    index
-                        .key_offsets
-                        .push(u32::try_from(index.positions.len()).unwrap_or(u32::MAX));
-                }
-                index
-            })
+            .map(|versions| versions.into_iter().map(index).collect())
             .collect();
         Ok(Self {
             dispositifs,
@@ -518,27 +664,14 @@ impl Catalogue {
         &self.dispositifs[i]
     }
 
-    /// The common keys of the requirement at `pos` of dispositif `di`.
-    pub(crate) fn common_keys(&self, di: usize, pos: usize) -> &[u32] {
-        let index = &self.indexes[di];
-        match (index.offsets.get(pos), index.offsets.get(pos + 1)) {
-            (Some(&a), Some(&b)) => &index.keys[a as usize..b as usize],
-            _ => &[],
-        }
-    }
-
-    /// The positions, in dispositif `di`'s REM, of the requirements carrying common key `key`.
-    pub(crate) fn with_key(&self, di: usize, key: u32) -> &[u32] {
-        let index = &self.indexes[di];
-        let k = key as usize;
-        match (index.key_offsets.get(k), index.key_offsets.get(k + 1)) {
-            (Some(&a), Some(&b)) => &index.positions[a as usize..b as usize],
-            _ => &[],
-        }
+    /// The index of REM version `vi` (see [`Dispositif::version_index`]) of dispositif `di`.
+    pub(crate) fn rem_index(&self, di: usize, vi: usize) -> Option<&RemIndex> {
+        self.indexes.get(di).and_then(|v| v.get(vi))
     }
 
     /// The requirements of other vague-2 dispositifs that are common with requirement `id` of
-    /// `key`'s REM (same socle id or paired by the equivalence table), in catalogue then REM order.
+    /// `key`'s REM (same socle id or paired by the equivalence table), in catalogue then REM order;
+    /// both sides are the versions in force.
     pub fn shared_with<'a>(
         &'a self,
         key: &DispositifKey,
@@ -554,16 +687,21 @@ impl Catalogue {
         else {
             return Vec::new();
         };
-        let keys = self.common_keys(di, pos);
+        let Some(index) = self.rem_index(di, 0) else {
+            return Vec::new();
+        };
+        let keys = index.keys_of(pos);
         let mut out = Vec::new();
         for (oi, other) in self.dispositifs.iter().enumerate() {
-            let Some(rem) = &other.rem else { continue };
+            let (Some(rem), Some(other_index)) = (&other.rem, self.rem_index(oi, 0)) else {
+                continue;
+            };
             if oi == di {
                 continue;
             }
             let mut positions: Vec<u32> = keys
                 .iter()
-                .flat_map(|&k| self.with_key(oi, k).iter().copied())
+                .flat_map(|&k| other_index.with_key(k).iter().copied())
                 .collect();
             positions.sort_unstable();
             positions.dedup();

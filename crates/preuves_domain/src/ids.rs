@@ -199,6 +199,47 @@ impl Profile {
 }
 string_newtype!(Profile);
 
+/// The label of a REM version (`1`, `2`, `2026-03`): free text entered when the version is
+/// imported, unique per dispositif. The label, never an internal id, is what people see; versions
+/// are ordered by import, not by label (see `docs/rules.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RemVersionLabel(String);
+
+impl RemVersionLabel {
+    /// The label of a version nobody named: `1`.
+    pub const INITIAL: &'static str = "1";
+
+    /// The longest label accepted, in characters.
+    pub const MAX_CHARS: usize = 64;
+
+    /// Parses a label: trimmed, non-empty, at most [`Self::MAX_CHARS`] characters, no control
+    /// character (it is shown on pages and printed on attestations).
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let what = "la version du REM";
+        let label = non_empty(raw, what)?;
+        if label.chars().count() > Self::MAX_CHARS || label.chars().any(char::is_control) {
+            return Err(IdError::Invalid {
+                what,
+                value: label,
+                why: "64 caractères au plus, sans caractère de contrôle",
+            });
+        }
+        Ok(Self(label))
+    }
+
+    /// The label `1`, which a version in force gets when none is given.
+    pub fn initial() -> Self {
+        Self(Self::INITIAL.to_owned())
+    }
+}
+
+impl Default for RemVersionLabel {
+    fn default() -> Self {
+        Self::initial()
+    }
+}
+string_newtype!(RemVersionLabel);
+
 /// The number of a granted referencing (*numéro de référencement unique*).
 ///
 /// Stored trimmed and upper-cased, so that a vendor typing `ref-dpi-2-0001` finds `REF-DPI-2-0001`.
@@ -326,6 +367,19 @@ mod tests {
         );
         assert!(Nru::parse("REF DPI").is_err());
         assert!(Nru::parse("").is_err());
+    }
+
+    #[test]
+    fn rem_version_labels_are_trimmed_free_text() {
+        assert_eq!(RemVersionLabel::parse(" 2 ").unwrap().as_str(), "2");
+        assert_eq!(
+            RemVersionLabel::parse("v2 (mars 2026)").unwrap().as_str(),
+            "v2 (mars 2026)"
+        );
+        assert_eq!(RemVersionLabel::default().as_str(), "1");
+        assert!(RemVersionLabel::parse("  ").is_err());
+        assert!(RemVersionLabel::parse("a\nb").is_err());
+        assert!(RemVersionLabel::parse(&"9".repeat(65)).is_err());
     }
 
     #[test]

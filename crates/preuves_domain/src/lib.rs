@@ -1,6 +1,8 @@
 //! The domain of `preuves`: what a catalogue, a referencing and a candidature are, and the
 //! proof-plan engine that says, for every requirement of a candidature's scope, whether a proof
-//! must be deposited or why it is masked (rules R1–R9 of `DOMAIN.md`).
+//! must be deposited or why it is masked (rules R1–R10, this platform's labels, stated in
+//! `docs/rules.md`); and the frozen plan of a filed candidature, whose masks an instructor may
+//! lift.
 //!
 //! This crate is pure: no I/O, no async, no database. Everything here is a function of its
 //! arguments, which is what lets the engine be tested with tables, properties and snapshots, and
@@ -11,6 +13,7 @@
 pub mod candidature;
 pub mod catalogue;
 pub mod date;
+pub mod frozen;
 pub mod ids;
 pub mod issued_nru;
 pub mod plan;
@@ -20,13 +23,18 @@ pub mod version;
 
 pub use candidature::{
     AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus,
+    same_main_component,
 };
 pub use catalogue::{
-    Catalogue, CatalogueError, Dispositif, DispositifKey, EquivalencePair, Perimeter, ProofSpec,
-    Rem, Requirement, Scenario, Wave,
+    Catalogue, CatalogueError, Dispositif, DispositifKey, EquivalencePair, OlderRem, Perimeter,
+    ProofSpec, Rem, Requirement, Scenario, Wave,
 };
 pub use date::{IsoDate, ParisTime};
-pub use ids::{ChapterCode, DispositifCode, IdError, Nru, Profile, RequirementId, Siren, SocleId};
+pub use frozen::{FrozenEntry, FrozenPlan, FrozenReason, Lift, LiftError, LiftOutcome, LiftedMask};
+pub use ids::{
+    ChapterCode, DispositifCode, IdError, Nru, Profile, RemVersionLabel, RequirementId, Siren,
+    SocleId,
+};
 pub use issued_nru::{
     IssuedNru, IssuedNruError, VerificationCode, VerificationCodeError, looks_issued,
 };

@@ -1,15 +1,20 @@
-//! The proof-plan engine: rules R1–R9 of `DOMAIN.md` as one pure function, [`compute_plan`].
+//! The proof-plan engine: rules R1–R10 (this platform's labels, stated in `docs/rules.md`) as one
+//! pure function, [`compute_plan`].
 //!
 //! It first checks the candidature against the catalogue and the register of referencings and
-//! gathers *every* refusal at once (so a form can show them all next to their fields). Only a
-//! candidature without refusal gets a plan, which gives each requirement of the scope exactly one
-//! status with, when it is not a plain "to deposit", its reason:
+//! gathers *every* refusal at once (so a form can show them all next to their fields), in a fixed
+//! order: target, guichet (R10), the candidature's REM version, profiles, chapters, NRUs (sorted),
+//! late NRUs. An unknown REM version of the candidature stops there: its scope is unknown. Only a
+//! candidature without refusal gets a plan, computed on its pinned REM version, which gives each
+//! requirement of the scope exactly one status with, when it is not a plain "to deposit", its
+//! reason:
 //!
 //! 1. R7: the requirement's chapter has an additional component → to deposit, citing the component;
 //! 2. R3 (héritage): périmètre `Vague 1` and a vague-1 NRU of a predecessor holds its profile →
 //!    masked, citing the NRU;
-//! 3. R2 (équivalence): common with a requirement of the équivalence NRU's dispositif in a profile
-//!    that referencing holds → masked, citing the NRU and the source requirement;
+//! 3. R2 (équivalence): common with a requirement of the REM version the équivalence referencing
+//!    was granted on, in a profile that referencing holds → masked, citing the NRU and the source
+//!    requirement;
 //! 4. otherwise to deposit.
 //!
 //! This order is R9's precedence. Where several NRUs or sources could be cited, the choice does
@@ -20,11 +25,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::candidature::{Candidature, Referencing, ReferencingStatus};
-use crate::catalogue::{Catalogue, Dispositif, Perimeter, Requirement, Wave};
-use crate::ids::Nru;
+use crate::candidature::{
+    Candidature, LateEntry, Referencing, ReferencingStatus, same_main_component,
+};
+use crate::catalogue::{Catalogue, Dispositif, Perimeter, Rem, Requirement, Wave};
+use crate::ids::{Nru, RemVersionLabel};
 
 /// Where the engine looks NRUs up: the register of granted referencings.
 pub trait Register {
@@ -50,18 +57,20 @@ impl<S: BuildHasher> Register for HashMap<Nru, Referencing, S> {
     }
 }
 
-/// A rule of `DOMAIN.md` §4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// A rule, by this platform's label (R1–R10 are not ANS's numbering; `docs/rules.md` states each
+/// in the webinar's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Rule {
-    /// Équivalence needs an identical main component.
+    /// Reuse (équivalence or héritage) is for the same solution: an identical main component.
     R1,
-    /// Équivalence: vague 2 to vague 2, common requirements, one NRU.
+    /// Équivalence: vague 2 to vague 2, common requirements of the version the source was
+    /// granted on, one NRU.
     R2,
     /// Héritage: vague 1 to vague 2 of the same dispositif.
     R3,
     /// The candidate version is at least every entered referencing's version.
     R4,
-    /// An équivalence NRU entered after submission.
+    /// An équivalence NRU obtained since submission, entered late.
     R5,
     /// Several commercial names need the sworn statement.
     R6,
@@ -69,6 +78,8 @@ pub enum Rule {
     R7,
     /// Every NRU exists, is the vendor's own and is valid.
     R8,
+    /// The target's guichet must be open.
+    R10,
 }
 
 impl fmt::Display for Rule {
@@ -77,8 +88,8 @@ impl fmt::Display for Rule {
     }
 }
 
-/// The stable refusal codes of `DOMAIN.md` §4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// The stable refusal codes (`docs/rules.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalCode {
     /// More than one vague-2 NRU (R2).
@@ -97,7 +108,7 @@ pub enum RefusalCode {
     NruOtherVendor,
     /// A suspended or withdrawn referencing (R8).
     NruNotValid,
-    /// Équivalence with a different main component (R1).
+    /// Équivalence or héritage with a different main component (R1).
     MainComponentMismatch,
     /// A candidate version lower than an entered referencing's (R4).
     VersionLower,
@@ -111,6 +122,11 @@ pub enum RefusalCode {
     LateNruNotAllowed,
     /// Several commercial names without the sworn statement (R6; blocks submission only).
     MissingHonourStatement,
+    /// A candidature opened before the target's guichet opens (R10).
+    GuichetNotOpen,
+    /// A REM version the catalogue does not have: the candidature's own, or the one a cited
+    /// referencing was granted on (R2).
+    UnknownRemVersion,
 }
 
 impl RefusalCode {
@@ -132,11 +148,13 @@ impl RefusalCode {
             Self::TargetNotVague2 => "target_not_vague2",
             Self::LateNruNotAllowed => "late_nru_not_allowed",
             Self::MissingHonourStatement => "missing_honour_statement",
+            Self::GuichetNotOpen => "guichet_not_open",
+            Self::UnknownRemVersion => "unknown_rem_version",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [RefusalCode; 15] = [
+    pub const ALL: [RefusalCode; 17] = [
         Self::TooManyEquivalenceNrus,
         Self::EquivalenceSameDispositif,
         Self::HeritageWrongDispositif,
@@ -152,6 +170,8 @@ impl RefusalCode {
         Self::TargetNotVague2,
         Self::LateNruNotAllowed,
         Self::MissingHonourStatement,
+        Self::GuichetNotOpen,
+        Self::UnknownRemVersion,
     ];
 }
 
@@ -166,7 +186,7 @@ impl fmt::Display for RefusalCode {
 pub struct Refusal {
     /// The stable code.
     pub code: RefusalCode,
-    /// The rule of `DOMAIN.md` §4, when one applies.
+    /// The rule, when one applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<Rule>,
     /// The NRU concerned, if any.
@@ -197,7 +217,7 @@ impl Refusal {
 }
 
 /// A requirement's status in the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// A proof must be deposited.
@@ -252,7 +272,9 @@ pub enum Reason<'a> {
         referencing: &'a Referencing,
         /// The referencing's dispositif.
         source_dispositif: &'a Dispositif,
-        /// The common requirement of that dispositif's REM.
+        /// The label of the REM version the referencing was granted on.
+        source_version: &'a RemVersionLabel,
+        /// The common requirement of that REM version.
         source: &'a Requirement,
     },
 }
@@ -290,10 +312,21 @@ impl Reason<'_> {
             Self::Equivalence {
                 referencing,
                 source_dispositif,
+                source_version,
                 source,
             } => format!(
-                "R2 (équivalence) : exigence commune avec l'exigence {} du dispositif {}, déjà prouvée dans le référencement {} (version {}).",
-                source.id, source_dispositif.key, referencing.nru, referencing.version
+                "R2 (équivalence) : exigence commune avec l'exigence {} du dispositif {}{}, déjà prouvée dans le référencement {} (version {}).",
+                source.id,
+                source_dispositif.key,
+                // Named only when it is not the version in force, so that the usual sentence
+                // stays short.
+                if **source_version == source_dispositif.rem_version {
+                    String::new()
+                } else {
+                    format!(" (version « {source_version} » de son REM)")
+                },
+                referencing.nru,
+                referencing.version
             ),
         }
     }
@@ -334,6 +367,10 @@ pub struct Summary {
 pub struct Plan<'a> {
     /// The target dispositif.
     pub target: &'a Dispositif,
+    /// The REM version the plan was computed on: the candidature's pinned one.
+    pub rem: &'a Rem,
+    /// Its label.
+    pub rem_version: &'a RemVersionLabel,
     /// The requirements in scope, in REM order.
     pub entries: Vec<PlanEntry<'a>>,
     /// The counts.
@@ -353,13 +390,22 @@ pub fn compute_plan<'a, R: Register + ?Sized>(
     candidature: &'a Candidature,
 ) -> Result<Plan<'a>, Vec<Refusal>> {
     let mut refusals = Vec::new();
-    let target = check_target(catalogue, candidature, &mut refusals);
-    let (heritage, equivalence) =
-        classify_nrus(catalogue, register, candidature, target, &mut refusals);
+    let target = match check_target(catalogue, candidature, &mut refusals) {
+        TargetCheck::Stop => return Err(refusals),
+        TargetCheck::Unknown => None,
+        TargetCheck::Found(target) => Some(target),
+    };
+    let (heritage, equivalence) = classify_nrus(
+        catalogue,
+        register,
+        candidature,
+        target.as_ref(),
+        &mut refusals,
+    );
     if let Some(late) = &candidature.late {
-        check_late_nrus(register, late, target, &mut refusals);
+        check_late_nrus(register, late, target.as_ref(), &mut refusals);
     }
-    let Some((ti, target)) = target else {
+    let Some(target) = target else {
         return Err(refusals);
     };
     if !refusals.is_empty() {
@@ -377,20 +423,41 @@ pub fn compute_plan<'a, R: Register + ?Sized>(
     Ok(build_plan(
         catalogue,
         candidature,
-        ti,
-        target,
+        &target,
         heritage,
         equivalence,
         warnings,
     ))
 }
 
-/// Checks the target, its optional profiles and the components' chapters.
+/// The target dispositif and the REM version the candidature is pinned to.
+struct Target<'a> {
+    /// Its position in the catalogue.
+    index: usize,
+    dispositif: &'a Dispositif,
+    /// The pinned version's index (see `Dispositif::version_index`), its REM and its label.
+    version: usize,
+    rem: &'a Rem,
+    label: &'a RemVersionLabel,
+}
+
+/// What the target's checks found.
+enum TargetCheck<'a> {
+    /// No usable target: the NRUs are still checked.
+    Unknown,
+    /// The candidature's REM version is unknown: nothing else is checked.
+    Stop,
+    /// A vague-2 target with its pinned version.
+    Found(Target<'a>),
+}
+
+/// Checks the target, its guichet (R10), the candidature's REM version, its optional profiles
+/// and the components' chapters, in that order.
 fn check_target<'a>(
     catalogue: &'a Catalogue,
     c: &Candidature,
     refusals: &mut Vec<Refusal>,
-) -> Option<(usize, &'a Dispositif)> {
+) -> TargetCheck<'a> {
     let Some(ti) = catalogue.position(&c.target) else {
         refusals.push(Refusal::new(
             RefusalCode::UnknownDispositif,
@@ -401,10 +468,10 @@ fn check_target<'a>(
                 c.target
             ),
         ));
-        return None;
+        return TargetCheck::Unknown;
     };
     let target = catalogue.dispositif_at(ti);
-    let Some(rem) = target.rem.as_ref().filter(|_| target.key.wave == Wave::Two) else {
+    if target.rem.is_none() || target.key.wave != Wave::Two {
         refusals.push(Refusal::new(
             RefusalCode::TargetNotVague2,
             None,
@@ -414,7 +481,39 @@ fn check_target<'a>(
                 c.target
             ),
         ));
-        return None;
+        return TargetCheck::Unknown;
+    }
+    if let (Some(opens_on), Some(on)) = (target.opens_on, c.opened_on)
+        && on < opens_on
+    {
+        refusals.push(Refusal::new(
+            RefusalCode::GuichetNotOpen,
+            Some(Rule::R10),
+            "on",
+            format!(
+                "R10 : le guichet du dispositif {} n'ouvre que le {} ; une candidature ne peut pas y être ouverte le {}.",
+                target.key,
+                opens_on.to_french(),
+                on.to_french()
+            ),
+        ));
+    }
+    let Some((version, rem)) = target
+        .version_index(c.rem_version.as_ref())
+        .and_then(|vi| Some((vi, target.rem_at(vi)?)))
+    else {
+        refusals.push(Refusal::new(
+            RefusalCode::UnknownRemVersion,
+            None,
+            "rem_version",
+            format!(
+                "La version « {} » du REM du dispositif {} n'existe pas dans le catalogue (versions connues : {}).",
+                c.rem_version.as_ref().map_or("", |v| v.as_str()),
+                target.key,
+                target.version_labels()
+            ),
+        ));
+        return TargetCheck::Stop;
     };
     for p in &c.optional_profiles {
         if rem.profile_index(p).is_none() {
@@ -446,8 +545,18 @@ fn check_target<'a>(
             }
         }
     }
-    Some((ti, target))
+    TargetCheck::Found(Target {
+        index: ti,
+        dispositif: target,
+        version,
+        rem,
+        label: target.label_at(version),
+    })
 }
+
+/// An équivalence referencing with the index of the REM version it was granted on (`None` when
+/// the catalogue does not have that version: refused).
+type EquivalenceSource<'a> = (&'a Referencing, Option<usize>);
 
 /// Checks every NRU (R1, R2, R3, R4, R8) and sorts the usable ones into héritage (in predecessor
 /// order) and équivalence.
@@ -455,20 +564,22 @@ fn classify_nrus<'a, R: Register + ?Sized>(
     catalogue: &'a Catalogue,
     register: &'a R,
     c: &Candidature,
-    target: Option<(usize, &'a Dispositif)>,
+    target: Option<&Target<'a>>,
     refusals: &mut Vec<Refusal>,
-) -> (Vec<&'a Referencing>, Vec<&'a Referencing>) {
+) -> (Vec<&'a Referencing>, Vec<EquivalenceSource<'a>>) {
     let mut nrus: Vec<&Nru> = c.all_nrus().collect();
     nrus.sort_unstable();
     nrus.dedup();
 
     let mut heritage: Vec<(usize, &Referencing)> = Vec::new();
-    let mut equivalence: Vec<&Referencing> = Vec::new();
+    let mut equivalence: Vec<EquivalenceSource<'a>> = Vec::new();
     for nru in nrus {
         let Some(r) = usable_referencing(catalogue, register, c, nru, refusals) else {
             continue;
         };
-        let Some((_, target)) = target else { continue };
+        let Some(target) = target.map(|t| t.dispositif) else {
+            continue;
+        };
         match r.dispositif.wave {
             Wave::Two if r.dispositif.code == target.key.code => refusals.push(
                 Refusal::new(
@@ -483,7 +594,7 @@ fn classify_nrus<'a, R: Register + ?Sized>(
                 .with_nru(nru),
             ),
             Wave::Two => {
-                if r.main_component != c.main_component {
+                if !same_main_component(&r.main_component, &c.main_component) {
                     refusals.push(
                         Refusal::new(
                             RefusalCode::MainComponentMismatch,
@@ -497,67 +608,34 @@ fn classify_nrus<'a, R: Register + ?Sized>(
                         .with_nru(nru),
                     );
                 }
-                equivalence.push(r);
+                equivalence.push((r, granted_version(catalogue, r, refusals)));
             }
-            Wave::One => match target
-                .predecessors
-                .iter()
-                .position(|p| p == &r.dispositif.code)
-            {
-                None => refusals.push(
-                    Refusal::new(
-                        RefusalCode::HeritageWrongDispositif,
-                        Some(Rule::R3),
-                        "nrus",
-                        format!(
-                            "R3 : le NRU {nru} est un référencement de {}, qui n'est pas un prédécesseur de {} ; l'héritage se fait de la vague 1 à la vague 2 du même dispositif{}.",
-                            r.dispositif,
-                            target.key,
-                            if target.predecessors.is_empty() {
-                                String::new()
-                            } else {
-                                format!(
-                                    " ({})",
-                                    target
-                                        .predecessors
-                                        .iter()
-                                        .map(|p| p.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )
-                            }
-                        ),
-                    )
-                    .with_nru(nru),
-                ),
-                Some(order) => {
-                    if let Some((_, first)) = heritage.iter().find(|(o, _)| *o == order) {
-                        refusals.push(
-                            Refusal::new(
-                                RefusalCode::HeritageDuplicatePredecessor,
-                                Some(Rule::R3),
-                                "nrus",
-                                format!(
-                                    "R3 : un seul NRU par dispositif prédécesseur ; les NRU {} et {nru} sont tous deux des référencements de {}.",
-                                    first.nru, r.dispositif
-                                ),
-                            )
-                            .with_nru(nru),
-                        );
-                    } else {
-                        heritage.push((order, r));
-                    }
+            Wave::One => {
+                if !same_main_component(&r.main_component, &c.main_component) {
+                    refusals.push(
+                        Refusal::new(
+                            RefusalCode::MainComponentMismatch,
+                            Some(Rule::R1),
+                            "main_component",
+                            format!(
+                                "R1 : l'héritage vaut pour la même solution, donc un composant principal identique ; celui de la candidature (« {} ») diffère de celui du référencement {nru} (« {} »).",
+                                c.main_component, r.main_component
+                            ),
+                        )
+                        .with_nru(nru),
+                    );
                 }
-            },
+                classify_heritage(target, r, nru, &mut heritage, refusals);
+            }
         }
     }
     if equivalence.len() > 1 {
         let listed = equivalence
             .iter()
-            .map(|r| r.nru.as_str())
+            .map(|(r, _)| r.nru.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        for r in &equivalence {
+        for (r, _) in &equivalence {
             refusals.push(
                 Refusal::new(
                     RefusalCode::TooManyEquivalenceNrus,
@@ -574,6 +652,96 @@ fn classify_nrus<'a, R: Register + ?Sized>(
     }
     heritage.sort_by_key(|(order, _)| *order);
     (heritage.into_iter().map(|(_, r)| r).collect(), equivalence)
+}
+
+/// R3: a vague-1 NRU must be of one of the target's predecessors, one per predecessor; a usable
+/// one joins `heritage` with its predecessor's order.
+fn classify_heritage<'a>(
+    target: &Dispositif,
+    r: &'a Referencing,
+    nru: &Nru,
+    heritage: &mut Vec<(usize, &'a Referencing)>,
+    refusals: &mut Vec<Refusal>,
+) {
+    match target
+    .predecessors
+    .iter()
+    .position(|p| p == &r.dispositif.code)
+{
+    None => refusals.push(
+        Refusal::new(
+            RefusalCode::HeritageWrongDispositif,
+            Some(Rule::R3),
+            "nrus",
+            format!(
+                "R3 : le NRU {nru} est un référencement de {}, qui n'est pas un prédécesseur de {} ; l'héritage se fait de la vague 1 à la vague 2 du même dispositif{}.",
+                r.dispositif,
+                target.key,
+                if target.predecessors.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        target
+                            .predecessors
+                            .iter()
+                            .map(|p| p.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+        )
+        .with_nru(nru),
+    ),
+    Some(order) => {
+        if let Some((_, first)) = heritage.iter().find(|(o, _)| *o == order) {
+            refusals.push(
+                Refusal::new(
+                    RefusalCode::HeritageDuplicatePredecessor,
+                    Some(Rule::R3),
+                    "nrus",
+                    format!(
+                        "R3 : un seul NRU par dispositif prédécesseur ; les NRU {} et {nru} sont tous deux des référencements de {}.",
+                        first.nru, r.dispositif
+                    ),
+                )
+                .with_nru(nru),
+            );
+        } else {
+            heritage.push((order, r));
+        }
+    }
+}
+}
+
+/// R2: the index of the REM version an équivalence referencing was granted on, or a refusal
+/// naming it when the catalogue does not have that version.
+fn granted_version(
+    catalogue: &Catalogue,
+    r: &Referencing,
+    refusals: &mut Vec<Refusal>,
+) -> Option<usize> {
+    let source = catalogue.dispositif(&r.dispositif)?;
+    let found = source.version_index(r.rem_version.as_ref());
+    if found.is_none() {
+        refusals.push(
+            Refusal::new(
+                RefusalCode::UnknownRemVersion,
+                Some(Rule::R2),
+                "nrus",
+                format!(
+                    "R2 : le référencement {} a été accordé sur la version « {} » du REM de {}, absente du catalogue (versions connues : {}) ; les exigences communes ne peuvent pas être calculées.",
+                    r.nru,
+                    r.rem_version.as_ref().map_or("", |v| v.as_str()),
+                    source.key,
+                    source.version_labels()
+                ),
+            )
+            .with_nru(&r.nru),
+        );
+    }
+    found
 }
 
 /// R8 (exists, same vendor, valid), a known dispositif, then R4. Returns the referencing if it
@@ -658,19 +826,29 @@ fn usable_referencing<'a, R: Register + ?Sized>(
     usable.then_some(r)
 }
 
-/// R5: an NRU entered after submission must be an équivalence NRU, and the dossier must have
-/// been complete by the target's date 2.
+/// R5: an NRU entered after submission must be an équivalence NRU obtained since (granted
+/// strictly after the submission day, when both days are known), and the dossier must have been
+/// complete by the target's date 2.
 fn check_late_nrus<R: Register + ?Sized>(
     register: &R,
-    late: &crate::candidature::LateEntry,
-    target: Option<(usize, &Dispositif)>,
+    late: &LateEntry,
+    target: Option<&Target<'_>>,
     refusals: &mut Vec<Refusal>,
 ) {
-    let date2 = target.and_then(|(_, t)| t.date2);
+    let date2 = target.and_then(|t| t.dispositif.date2);
     for nru in &late.nrus {
-        let wave = register.find(nru).map(|r| r.dispositif.wave);
-        let why = if wave == Some(Wave::One) {
+        let found = register.find(nru);
+        let granted_on = found.and_then(|r| r.granted_on);
+        let why = if found.map(|r| r.dispositif.wave) == Some(Wave::One) {
             Some("seul un NRU de vague 2 (équivalence) peut être renseigné après le dépôt ; l'héritage se déclare à l'étape administrative initiale".to_owned())
+        } else if let (Some(granted), Some(submitted)) = (granted_on, late.submitted_on)
+            && granted <= submitted
+        {
+            Some(format!(
+                "ce référencement a été accordé le {}, avant ou le jour même du dépôt du {} ; seul un référencement obtenu entre temps peut être ajouté, les autres se déclarent à l'étape administrative",
+                granted.to_french(),
+                submitted.to_french()
+            ))
         } else {
             match (late.complete_on, date2) {
                 (_, None) => Some("le dispositif cible n'a pas de date 2".to_owned()),
@@ -703,16 +881,13 @@ fn check_late_nrus<R: Register + ?Sized>(
 fn build_plan<'a>(
     catalogue: &'a Catalogue,
     c: &'a Candidature,
-    ti: usize,
-    target: &'a Dispositif,
+    target: &Target<'a>,
     heritage: Vec<&'a Referencing>,
-    equivalence: Vec<&'a Referencing>,
+    equivalence: Vec<EquivalenceSource<'a>>,
     warnings: Vec<Refusal>,
 ) -> Plan<'a> {
-    let rem = target
-        .rem
-        .as_ref()
-        .unwrap_or_else(|| unreachable!("check_target accepted a target without REM"));
+    let rem = target.rem;
+    let target_index = catalogue.rem_index(target.index, target.version);
     let profiles = rem.profiles();
 
     // Scope: Général (index 0) and the chosen profiles.
@@ -740,15 +915,19 @@ fn build_plan<'a>(
         .map(|p| heritage.iter().copied().find(|r| r.holds(p)))
         .collect();
 
-    // R2: the équivalence dispositif and the profiles of its REM the referencing holds.
+    // R2: the équivalence dispositif, the REM version its referencing was granted on, and the
+    // profiles of that version the referencing holds.
     let equivalence = equivalence.into_iter().next();
-    let source = equivalence.and_then(|r| {
+    let source = equivalence.and_then(|(r, vi)| {
+        let vi = vi?;
         let ei = catalogue.position(&r.dispositif)?;
         let d = catalogue.dispositif_at(ei);
-        let rem = d.rem.as_ref()?;
+        let rem = d.rem_at(vi)?;
+        let index = catalogue.rem_index(ei, vi)?;
         let held: Vec<bool> = rem.profiles().iter().map(|p| r.holds(p)).collect();
-        Some((r, ei, d, rem, held))
+        Some((r, d, d.label_at(vi), rem, index, held))
     });
+    let equivalence = equivalence.map(|(r, _)| r);
 
     let mut entries = Vec::with_capacity(rem.requirements().len());
     let mut summary = Summary::default();
@@ -769,24 +948,28 @@ fn build_plan<'a>(
                 Status::MaskedHeritage,
                 Some(Reason::Heritage { referencing }),
             )
-        } else if let Some(found) = source.as_ref().and_then(|(r, ei, d, srem, held)| {
-            catalogue
-                .common_keys(ti, pos)
-                .iter()
-                .filter_map(|&k| {
-                    catalogue
-                        .with_key(*ei, k)
-                        .iter()
-                        .copied()
-                        .find(|&sp| held[srem.profile_of(sp as usize)])
-                })
-                .min()
-                .map(|sp| Reason::Equivalence {
-                    referencing: r,
-                    source_dispositif: d,
-                    source: &srem.requirements()[sp as usize],
-                })
-        }) {
+        } else if let Some(found) = source
+            .as_ref()
+            .and_then(|(r, d, label, srem, sindex, held)| {
+                target_index?
+                    .keys_of(pos)
+                    .iter()
+                    .filter_map(|&k| {
+                        sindex
+                            .with_key(k)
+                            .iter()
+                            .copied()
+                            .find(|&sp| held[srem.profile_of(sp as usize)])
+                    })
+                    .min()
+                    .map(|sp| Reason::Equivalence {
+                        referencing: r,
+                        source_dispositif: d,
+                        source_version: label,
+                        source: &srem.requirements()[sp as usize],
+                    })
+            })
+        {
             (Status::MaskedEquivalence, Some(found))
         } else {
             (Status::ToDeposit, None)
@@ -814,7 +997,9 @@ fn build_plan<'a>(
         });
     }
     Plan {
-        target,
+        target: target.dispositif,
+        rem,
+        rem_version: target.label,
         entries,
         summary,
         heritage,

@@ -1,13 +1,17 @@
-//! The scenario file of `DOMAIN.md` §7 (what-if simulation) and its answer.
+//! The scenario file (what-if simulation) and its answer, as `docs/rules.md` describes them.
 //!
 //! The command line (`preuves simulate`) and the API read the same [`ScenarioFile`] and print the
 //! same [`Answer`], so a vendor can check a plan before filing. Unknown keys are refused, so that a
 //! typo (`optional_profile`) is an error rather than a silently different plan.
 //!
-//! Beyond §7, a candidature may carry `late_nrus` (NRUs entered after submission) and
-//! `complete_on` (the day its dossier became complete), so that rule R5 can be simulated. The
-//! answer also carries `warnings`: refusals that do not prevent the plan but block submission
-//! (`missing_honour_statement`). With errors, `summary` is `null` and `requirements` is empty.
+//! Besides its required keys, a candidature may carry `late_nrus` (NRUs entered after submission),
+//! `complete_on` (the day its dossier became complete) and `submitted_on` (its submission day), so
+//! that rule R5 can be simulated; `rem_version` (the REM version it is pinned to, default the one
+//! in force); and `on` (the day it is opened, for R10's guichet calendar, which is checked only
+//! when given). A referencing may carry `rem_version` (the version it was granted on, default the
+//! one in force) and `granted_on`. The answer also carries `warnings`: refusals that do not
+//! prevent the plan but block submission (`missing_honour_statement`). With errors, `summary` is
+//! `null` and `requirements` is empty.
 //!
 //! A candidature cites at most [`MAX_SCENARIO_NRUS`] NRUs (`nrus`, and as many `late_nrus`): a
 //! real one cites a handful, and a file citing thousands would make the answer grow with their
@@ -22,7 +26,9 @@ use crate::candidature::{
 };
 use crate::catalogue::{Catalogue, DispositifKey, Perimeter, Wave};
 use crate::date::IsoDate;
-use crate::ids::{ChapterCode, DispositifCode, Nru, Profile, RequirementId, Siren};
+use crate::ids::{
+    ChapterCode, DispositifCode, Nru, Profile, RemVersionLabel, RequirementId, Siren,
+};
 use crate::plan::{Plan, Reason, Refusal, RefusalCode, Rule, Status, Summary, compute_plan};
 use crate::version::Version;
 
@@ -76,6 +82,12 @@ pub struct ScenarioReferencing {
     /// `valid` (default), `suspended` or `withdrawn`.
     #[serde(default = "valid")]
     pub status: ReferencingStatus,
+    /// The REM version it was granted on (default: the version in force).
+    #[serde(default)]
+    pub rem_version: Option<RemVersionLabel>,
+    /// The day it was granted (R5 compares it with the candidature's `submitted_on`).
+    #[serde(default)]
+    pub granted_on: Option<IsoDate>,
 }
 
 fn valid() -> ReferencingStatus {
@@ -124,6 +136,15 @@ pub struct ScenarioCandidature {
     /// The day the dossier became complete (R5).
     #[serde(default)]
     pub complete_on: Option<IsoDate>,
+    /// The day the candidature was submitted (R5: a late NRU must be granted after it).
+    #[serde(default)]
+    pub submitted_on: Option<IsoDate>,
+    /// The REM version the candidature is pinned to (default: the version in force).
+    #[serde(default)]
+    pub rem_version: Option<RemVersionLabel>,
+    /// The day the candidature is opened, for R10 (checked only when given).
+    #[serde(default)]
+    pub on: Option<IsoDate>,
 }
 
 /// Why a scenario file could not be read: where, and what, in French.
@@ -186,11 +207,14 @@ impl ScenarioFile {
                 main_component: r.main_component.clone(),
                 version: r.version.clone(),
                 status: r.status,
+                rem_version: r.rem_version.clone(),
+                granted_on: r.granted_on,
             })
             .collect();
         let c = &self.candidature;
         let late = (!c.late_nrus.is_empty() || c.complete_on.is_some()).then(|| LateEntry {
             complete_on: c.complete_on,
+            submitted_on: c.submitted_on,
             nrus: c.late_nrus.clone(),
         });
         let candidature = Candidature {
@@ -208,6 +232,8 @@ impl ScenarioFile {
             commercial_names: c.commercial_names.clone(),
             honour_statement: c.honour_statement,
             late,
+            rem_version: c.rem_version.clone(),
+            opened_on: c.on,
         };
         (referencings, candidature)
     }
@@ -227,7 +253,7 @@ impl ScenarioFile {
 }
 
 /// A refusal as printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerError {
     /// The stable code.
     pub code: RefusalCode,
@@ -253,7 +279,7 @@ impl From<&Refusal> for AnswerError {
 }
 
 /// A requirement's reason as printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerReason {
     /// `R2`, `R3` or `R7`.
     pub rule: Rule,
@@ -302,7 +328,7 @@ pub struct AnswerRequirement {
     pub reason: Option<AnswerReason>,
 }
 
-/// The answer to a scenario (`DOMAIN.md` §7).
+/// The answer to a scenario (`docs/rules.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Answer {
     /// Refusals preventing the plan.

@@ -6,7 +6,7 @@
 //! segments first, the missing segment is lower: `3.2` < `3.2.1` < `3.10`.
 //!
 //! Consequence worth knowing, and documented for vendors: a pre-release suffix is *one more
-//! segment*, so `4.0` < `4.0-rc1` < `4.0.1` (the rule of `DOMAIN.md` has no notion of pre-release;
+//! segment*, so `4.0` < `4.0-rc1` < `4.0.1` (rule R4 has no notion of pre-release;
 //! a vendor that names a release candidate `4.0-rc1` must not have `4.0` referenced yet). Two
 //! versions that differ only by leading zeros or case (`4.02` and `4.2`) are equal.
 

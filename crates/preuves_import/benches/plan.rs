@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use preuves_domain::{
     Candidature, Catalogue, ChapterCode, Dispositif, DispositifCode, DispositifKey, Nru, Perimeter,
-    Profile, ProofSpec, Referencing, ReferencingStatus, Rem, Requirement, RequirementId, Scenario,
-    Siren, SocleId, Version, Wave, compute_plan,
+    Profile, ProofSpec, Referencing, ReferencingStatus, Rem, RemVersionLabel, Requirement,
+    RequirementId, Scenario, Siren, SocleId, Version, Wave, compute_plan,
 };
 
 fn key(code: &str, wave: Wave) -> DispositifKey {
@@ -33,6 +33,8 @@ fn referencing(nru: &str, code: &str, wave: Wave, profiles: &[&str]) -> Referenc
         main_component: "A-core".to_owned(),
         version: Version::parse("1.0").unwrap(),
         status: ReferencingStatus::Valid,
+        rem_version: None,
+        granted_on: None,
     }
 }
 
@@ -52,6 +54,8 @@ fn candidature(target: &str, optional: &[&str], nrus: &[&str]) -> Candidature {
         commercial_names: vec![],
         honour_statement: false,
         late: None,
+        rem_version: None,
+        opened_on: None,
     }
 }
 
@@ -138,6 +142,9 @@ fn synthetic(c: &mut Criterion) {
         date2: None,
         wave1_profiles: vec![],
         rem,
+        rem_version: RemVersionLabel::initial(),
+        older_rems: vec![],
+        opens_on: None,
     };
     let catalogue = Catalogue::new(
         vec![

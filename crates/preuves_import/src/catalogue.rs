@@ -16,10 +16,18 @@
 //! wave = 2
 //! name = "Dossier patient informatisé"
 //! corridor = "HOP"
-//! rem = "REM-DPI-Va2.csv"             # CSV or XLSX, relative to the toml
+//! rem = "REM-DPI-Va2.csv"             # CSV or XLSX, relative to the toml: the version in force
+//! rem_version = "2"                   # its label (default "1")
+//! opens_on = "2026-01-05"             # optional: the guichet's first day (R10)
 //! predecessors = ["DPI"]              # vague-1 codes
 //! date2 = "2026-12-15"
+//! [[dispositif.older_rem]]            # optional, after its dispositif's keys; oldest first
+//! version = "1"
+//! file = "REM-DPI-Va2-v1.csv"
 //! ```
+//!
+//! REM version labels are free text, unique per dispositif; the older versions are kept because
+//! referencings were granted on them (`docs/rules.md`, R2).
 //!
 //! The equivalence table is a CSV with the header `Dispositif A,ID A,Dispositif B,ID B`; each
 //! row pairs two requirements of two vague-2 dispositifs.
@@ -33,7 +41,7 @@ use std::path::{Path, PathBuf};
 
 use preuves_domain::{
     Catalogue, CatalogueError, Dispositif, DispositifCode, DispositifKey, EquivalencePair, IsoDate,
-    Profile, Rem, RequirementId, Wave,
+    OlderRem, Profile, Rem, RemVersionLabel, RequirementId, Wave,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -49,8 +57,11 @@ pub struct LoadedCatalogue {
     pub catalogue: Catalogue,
     /// Every warning of the toml, the REMs and the equivalence table.
     pub warnings: Vec<Issue>,
-    /// Each REM imported: its dispositif, its file, and its number of data rows.
+    /// Each REM in force imported: its dispositif, its file, and its number of data rows.
     pub rems: Vec<(DispositifKey, PathBuf, usize)>,
+    /// Each older REM version imported: its dispositif, its label, its file, and its number of
+    /// data rows, in catalogue order, oldest first.
+    pub older_rems: Vec<(DispositifKey, RemVersionLabel, PathBuf, usize)>,
 }
 
 /// A catalogue refused: every error found, and the warnings found along the way.
@@ -93,6 +104,18 @@ struct DispositifToml {
     predecessors: Option<Spanned<Vec<DispositifCode>>>,
     date2: Option<Spanned<IsoDate>>,
     profiles: Option<Spanned<Vec<Profile>>>,
+    rem_version: Option<Spanned<RemVersionLabel>>,
+    opens_on: Option<Spanned<IsoDate>>,
+    #[serde(default)]
+    older_rem: Vec<Spanned<OlderRemToml>>,
+}
+
+/// A `[[dispositif.older_rem]]` table: an older REM version kept beside the one in force.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OlderRemToml {
+    version: Spanned<RemVersionLabel>,
+    file: Spanned<String>,
 }
 
 /// Loads `catalogue.toml` and everything it names (paths relative to the toml's folder).
@@ -206,6 +229,7 @@ impl Loader<'_> {
 
         let mut dispositifs = Vec::with_capacity(entries.len());
         let mut rems = Vec::new();
+        let mut older_rems = Vec::new();
         let mut seen: HashSet<DispositifKey> = HashSet::new();
         for entry in &entries {
             let offset = entry.span().start;
@@ -229,14 +253,19 @@ impl Loader<'_> {
                 .profiles
                 .as_ref()
                 .map_or_else(Vec::new, |p| p.get_ref().clone());
-            let rem = match d.wave {
+            let (rem, older) = match d.wave {
                 Wave::One => {
                     self.check_wave1(d, &key);
-                    None
+                    (None, Vec::new())
                 }
                 Wave::Two => {
                     self.check_wave2(d, &key, offset, &wave1);
-                    self.import_rem(d, &key, &mut rems)
+                    let rem = d.rem.as_ref().and_then(|file| {
+                        let (rem, path, rows) = self.import_rem(file, &key, None)?;
+                        rems.push((key.clone(), path, rows));
+                        Some(rem)
+                    });
+                    (rem, self.import_older_rems(d, &key, &mut older_rems))
                 }
             };
             dispositifs.push(Dispositif {
@@ -255,6 +284,12 @@ impl Loader<'_> {
                     Vec::new()
                 },
                 rem,
+                rem_version: d
+                    .rem_version
+                    .as_ref()
+                    .map_or_else(RemVersionLabel::initial, |v| v.get_ref().clone()),
+                older_rems: older,
+                opens_on: d.opens_on.as_ref().map(|s| *s.get_ref()),
             });
         }
 
@@ -274,6 +309,7 @@ impl Loader<'_> {
                 catalogue,
                 warnings: self.warnings,
                 rems,
+                older_rems,
             }),
             Err(e) => {
                 let code = match &e {
@@ -284,6 +320,8 @@ impl Loader<'_> {
                     CatalogueError::UnknownEquivalenceRequirement { .. } => {
                         IssueCode::UnknownRequirement
                     }
+                    CatalogueError::DuplicateRemVersion { .. } => IssueCode::DuplicateRemVersion,
+                    CatalogueError::OpensOnWave1 { .. } => IssueCode::MisplacedField,
                     _ => IssueCode::InvalidCatalogue,
                 };
                 Err(CatalogueFailure {
@@ -315,14 +353,23 @@ impl Loader<'_> {
                 ),
             );
         }
-        if let Some(date2) = &d.date2 {
-            self.error(
-                IssueCode::MisplacedField,
-                date2.span().start,
-                format!(
-                    "le dispositif {key} est de vague 1 : « date2 » ne se déclare qu'en vague 2"
-                ),
-            );
+        let wave2_only = [
+            ("date2", d.date2.as_ref().map(Spanned::span)),
+            ("rem_version", d.rem_version.as_ref().map(Spanned::span)),
+            ("opens_on", d.opens_on.as_ref().map(Spanned::span)),
+            ("older_rem", d.older_rem.first().map(Spanned::span)),
+        ];
+        for (name, span) in wave2_only {
+            if let Some(span) = span {
+                self.error(
+                    IssueCode::MisplacedField,
+                    span.start,
+                    format!(
+                        "le dispositif {key} est de vague 1 : « {name} » ne se déclare qu'en \
+                         vague 2"
+                    ),
+                );
+            }
         }
     }
 
@@ -380,22 +427,63 @@ impl Loader<'_> {
         }
     }
 
-    /// Imports the REM of a vague-2 dispositif, keeping its issues.
-    fn import_rem(
+    /// Imports the older REM versions of a vague-2 dispositif, oldest first, refusing a label
+    /// given twice (the version in force's included).
+    fn import_older_rems(
         &mut self,
         d: &DispositifToml,
         key: &DispositifKey,
-        rems: &mut Vec<(DispositifKey, PathBuf, usize)>,
-    ) -> Option<Rem> {
-        let rem = d.rem.as_ref()?;
-        let path = self.base.join(rem.get_ref());
+        imported: &mut Vec<(DispositifKey, RemVersionLabel, PathBuf, usize)>,
+    ) -> Vec<OlderRem> {
+        let in_force = d
+            .rem_version
+            .as_ref()
+            .map_or_else(RemVersionLabel::initial, |v| v.get_ref().clone());
+        let mut labels = vec![in_force];
+        let mut older = Vec::new();
+        for entry in &d.older_rem {
+            let o = entry.get_ref();
+            let version = o.version.get_ref();
+            if labels.contains(version) {
+                self.error(
+                    IssueCode::DuplicateRemVersion,
+                    o.version.span().start,
+                    format!(
+                        "le dispositif {key} a déjà une version de REM nommée « {version} » : \
+                         chaque version porte un libellé qui lui est propre"
+                    ),
+                );
+                continue;
+            }
+            labels.push(version.clone());
+            if let Some((rem, path, rows)) = self.import_rem(&o.file, key, Some(version)) {
+                imported.push((key.clone(), version.clone(), path, rows));
+                older.push(OlderRem {
+                    version: version.clone(),
+                    rem,
+                });
+            }
+        }
+        older
+    }
+
+    /// Imports one REM file of a vague-2 dispositif (the version in force, or the older
+    /// `version`), keeping its issues; returns it with its path and number of data rows.
+    fn import_rem(
+        &mut self,
+        file: &Spanned<String>,
+        key: &DispositifKey,
+        version: Option<&RemVersionLabel>,
+    ) -> Option<(Rem, PathBuf, usize)> {
+        let path = self.base.join(file.get_ref());
         if !path.is_file() {
+            let which = version.map_or_else(String::new, |v| format!(" (version « {v} »)"));
             self.error(
                 IssueCode::MissingFile,
-                rem.span().start,
+                file.span().start,
                 format!(
-                    "le REM de {key}, « {} », est introuvable ({})",
-                    rem.get_ref(),
+                    "le REM de {key}{which}, « {} », est introuvable ({})",
+                    file.get_ref(),
                     path.display()
                 ),
             );
@@ -404,8 +492,7 @@ impl Loader<'_> {
         match import_rem_file(&path) {
             Ok(import) => {
                 self.warnings.extend(import.warnings);
-                rems.push((key.clone(), path, import.rows));
-                Some(import.rem)
+                Some((import.rem, path, import.rows))
             }
             Err(failure) => {
                 self.errors.extend(failure.errors);
@@ -543,15 +630,19 @@ impl<'a> EquivalenceSink<'a> {
             }
         };
         let (dispositif, id) = (dispositif?, id?);
-        // A REM that failed to import has its own errors: its ids are not checked here.
-        if let Some(rem) = &dispositif.rem
-            && rem.position(&id).is_none()
+        // A REM that failed to import has its own errors: its ids are not checked here. A pair
+        // may name an id of any version kept (it counts only where both ids exist in the two
+        // versions compared).
+        if dispositif.rem.is_some()
+            && !dispositif
+                .rem_versions()
+                .any(|(_, rem)| rem.position(&id).is_some())
         {
             self.errors.push(issue(
                 IssueCode::UnknownRequirement,
                 id_col,
                 format!(
-                    "l'exigence {id} ne figure pas dans le REM de {}",
+                    "l'exigence {id} ne figure dans aucune version du REM de {}",
                     dispositif.key
                 ),
             ));

@@ -78,6 +78,8 @@ pub enum IssueCode {
     MissingDate2,
     /// Two dispositifs with one code and wave.
     DuplicateDispositif,
+    /// Two REM versions of one dispositif with the same label.
+    DuplicateRemVersion,
     /// A predecessor that is not a vague-1 dispositif of the catalogue.
     UnknownPredecessor,
     /// An equivalence-table row names a code that is no vague-2 dispositif of the catalogue.
@@ -94,7 +96,7 @@ pub enum IssueCode {
 
 impl IssueCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 36] = [
         Self::UnsupportedFormat,
         Self::UnreadableFile,
         Self::EmptyFile,
@@ -124,6 +126,7 @@ impl IssueCode {
         Self::MisplacedField,
         Self::MissingDate2,
         Self::DuplicateDispositif,
+        Self::DuplicateRemVersion,
         Self::UnknownPredecessor,
         Self::UnknownDispositif,
         Self::UnknownRequirement,
@@ -164,6 +167,7 @@ impl IssueCode {
             Self::MisplacedField => "misplaced_field",
             Self::MissingDate2 => "missing_date2",
             Self::DuplicateDispositif => "duplicate_dispositif",
+            Self::DuplicateRemVersion => "duplicate_rem_version",
             Self::UnknownPredecessor => "unknown_predecessor",
             Self::UnknownDispositif => "unknown_dispositif",
             Self::UnknownRequirement => "unknown_requirement",

@@ -92,6 +92,10 @@ pub(crate) fn domain_candidature(
         commercial_names: step.commercial_names.clone(),
         honour_statement: step.honour_statement.is_some(),
         late: None,
+        // The catalogue is pinned to the candidature's version, in force there; the guichet
+        // calendar is not stored yet.
+        rem_version: None,
+        opened_on: None,
     }
 }
 

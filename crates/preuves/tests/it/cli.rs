@@ -146,6 +146,14 @@ fn check_catalogue_lists_the_dispositifs() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("DUI-MS vague 2"), "{text}");
     assert!(text.contains("113 exigences"), "{text}");
+    assert!(
+        text.contains("REM en vigueur : version « 2 », versions antérieures conservées : « 1 »"),
+        "{text}"
+    );
+    assert!(
+        text.contains("guichet ouvert à partir du 03/06/2026"),
+        "{text}"
+    );
 }
 
 #[test]

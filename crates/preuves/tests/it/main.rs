@@ -1,6 +1,7 @@
 //! Integration tests of the `preuves` command and of the engine on the shipped catalogues: the
 //! webinar's four cases on the demonstration catalogue, every refusal code through scenario files,
-//! the command's exit codes and messages, and the real draft REMs when `PREUVES_REAL_DATA` is set.
+//! the rules in time (REM versions, late NRUs, the guichet calendar), the command's exit codes and
+//! messages, and the real draft REMs when `PREUVES_REAL_DATA` is set.
 
 mod backup;
 mod cli;
@@ -9,4 +10,5 @@ mod platform;
 mod refusals;
 mod serve;
 mod support;
+mod versions;
 mod webinar;

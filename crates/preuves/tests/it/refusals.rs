@@ -1,4 +1,4 @@
-//! Every refusal code of `DOMAIN.md` §4, each triggered by a scenario file on the demo catalogue.
+//! Every refusal code of `docs/rules.md`, each triggered by a scenario file on the demo catalogue.
 
 use std::collections::BTreeSet;
 
@@ -27,6 +27,10 @@ fn base() -> Value {
     withdrawn["status"] = json!("withdrawn");
     let mut component = referencing("REF-DPI-2-0003", "DPI", 2, &["Général"], "1.0");
     component["main_component"] = json!("B-core");
+    let mut other_solution = referencing("REF-MS2-PDE-1-0003", "MS2-PDE", 1, &["PDE"], "3.0");
+    other_solution["main_component"] = json!("B-core");
+    let mut unknown_version = referencing("REF-DPI-2-0007", "DPI", 2, &["Général"], "1.0");
+    unknown_version["rem_version"] = json!("0.9");
     json!({
         "referencings": [
             referencing("REF-DPI-2-0001", "DPI", 2, &["Général"], "4.2"),
@@ -36,7 +40,7 @@ fn base() -> Value {
             referencing("REF-MS2-PDE-1-0002", "MS2-PDE", 1, &["PDE"], "3.9"),
             referencing("REF-DPI-1-0001", "DPI", 1, &[], "2.0"),
             referencing("REF-LGC-2-0001", "LGC", 2, &[], "1.0"),
-            other, suspended, withdrawn, component
+            other, suspended, withdrawn, component, other_solution, unknown_version
         ],
         "candidature": {
             "vendor": VENDOR, "dispositif": "DUI-MS", "wave": 2, "optional_profiles": ["PDE"],
@@ -121,6 +125,22 @@ fn each_refusal_code_has_a_scenario_that_triggers_it() {
             C::MainComponentMismatch,
             with(json!({"nrus": ["REF-DPI-2-0003"]})),
             Some("REF-DPI-2-0003"),
+        ),
+        (
+            C::MainComponentMismatch,
+            with(json!({"nrus": ["REF-MS2-PDE-1-0003"]})),
+            Some("REF-MS2-PDE-1-0003"),
+        ),
+        (C::GuichetNotOpen, with(json!({"on": "2026-06-02"})), None),
+        (
+            C::UnknownRemVersion,
+            with(json!({"rem_version": "3"})),
+            None,
+        ),
+        (
+            C::UnknownRemVersion,
+            with(json!({"nrus": ["REF-DPI-2-0007"]})),
+            Some("REF-DPI-2-0007"),
         ),
         (
             C::VersionLower,

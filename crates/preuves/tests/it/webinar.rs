@@ -1,4 +1,4 @@
-//! The webinar's four cases (`DOMAIN.md` §5) on the demonstration catalogue, through the shipped
+//! The webinar's four cases (`docs/rules.md`) on the demonstration catalogue, through the shipped
 //! scenario files.
 //!
 //! Each test states the case's expected sets the way the webinar does ("Général not common with

@@ -67,6 +67,9 @@ fn wave1(code: &str, profiles: &[&str]) -> Dispositif {
             .map(|p| Profile::parse(p).unwrap())
             .collect(),
         rem: None,
+        rem_version: preuves_domain::RemVersionLabel::initial(),
+        older_rems: vec![],
+        opens_on: None,
     }
 }
 
@@ -82,6 +85,9 @@ fn wave2(code: &str, predecessors: &[&str], requirements: Vec<Requirement>) -> D
         date2: Some(IsoDate::parse("2027-03-31").unwrap()),
         wave1_profiles: vec![],
         rem: Some(Rem::new(requirements).unwrap()),
+        rem_version: preuves_domain::RemVersionLabel::initial(),
+        older_rems: vec![],
+        opens_on: None,
     }
 }
 

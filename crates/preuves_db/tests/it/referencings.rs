@@ -122,6 +122,8 @@ async fn the_engine_runs_on_the_stored_catalogue_and_register() {
             commercial_names: vec!["A".to_owned()],
             honour_statement: false,
             late: None,
+            rem_version: None,
+            opened_on: None,
         };
         let plan = compute_plan(&catalogue, &register, &candidature).unwrap();
         let status_of = |id: &str| {

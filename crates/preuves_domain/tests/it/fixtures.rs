@@ -3,8 +3,9 @@
 
 use preuves_domain::{
     AdditionalComponent, Candidature, Catalogue, ChapterCode, Dispositif, DispositifCode,
-    DispositifKey, IsoDate, Nru, Perimeter, Profile, ProofSpec, Referencing, ReferencingStatus,
-    Rem, Requirement, RequirementId, Scenario, Siren, SocleId, Version, Wave,
+    DispositifKey, EquivalencePair, IsoDate, Nru, OlderRem, Perimeter, Profile, ProofSpec,
+    Referencing, ReferencingStatus, Rem, RemVersionLabel, Requirement, RequirementId, Scenario,
+    Siren, SocleId, Version, Wave,
 };
 
 pub(crate) const VENDOR: &str = "732829320";
@@ -64,6 +65,9 @@ fn wave1(code: &str, profiles: &[&str]) -> Dispositif {
             .map(|p| Profile::parse(p).unwrap())
             .collect(),
         rem: None,
+        rem_version: RemVersionLabel::initial(),
+        older_rems: vec![],
+        opens_on: None,
     }
 }
 
@@ -79,6 +83,9 @@ fn wave2(code: &str, predecessors: &[&str], requirements: Vec<Requirement>) -> D
         date2: Some(IsoDate::parse("2027-03-31").unwrap()),
         wave1_profiles: vec![],
         rem: Some(Rem::new(requirements).unwrap()),
+        rem_version: RemVersionLabel::initial(),
+        older_rems: vec![],
+        opens_on: None,
     }
 }
 
@@ -86,7 +93,17 @@ fn wave2(code: &str, predecessors: &[&str], requirements: Vec<Requirement>) -> D
 /// INS/va1.01 (SC.INS1, common), INS.01 (SC.INS2, common), DMP.01 (SC.DMP1, common),
 /// SSI.01 (SC.IAM1, common with DPI's IAM profile only), USA/va1.01 (none), USA.01 (own socle),
 /// PA/va1.01, PA.01, PDE/va1.01, PDE.01, PDS/va1.01.
+///
+/// REM versions: DPI's in force is `2`, and it keeps `1` (INS/va1.01, INS.01, SSI/IAM.01: no
+/// DMP.01, no HOP.01); DUI-MS's in force is `2026` (the list above), and it keeps `2025`
+/// (INS/va1.01, INS.01, DMP.01, USA/va1.01, PA/va1.01, PDE/va1.01: no PDS profile). The DUI-MS
+/// guichet opens on 2026-06-03.
 pub(crate) fn catalogue() -> Catalogue {
+    catalogue_with(&[])
+}
+
+/// The mini catalogue with an equivalence table.
+pub(crate) fn catalogue_with(pairs: &[EquivalencePair]) -> Catalogue {
     use Perimeter::{Wave1 as V1, Wave2 as V2};
     let dpi = vec![
         req("INS/va1.01", V1, "Général", Some("SC.INS1"), 2),
@@ -94,6 +111,19 @@ pub(crate) fn catalogue() -> Catalogue {
         req("DMP.01", V2, "Général", Some("SC.DMP1"), 1),
         req("SSI/IAM.01", V2, "IAM", Some("SC.IAM1"), 1),
         req("HOP.01", V2, "Général", None, 1),
+    ];
+    let dpi_v1 = vec![
+        req("INS/va1.01", V1, "Général", Some("SC.INS1"), 2),
+        req("INS.01", V2, "Général", Some("SC.INS2"), 1),
+        req("SSI/IAM.01", V2, "IAM", Some("SC.IAM1"), 1),
+    ];
+    let dui_2025 = vec![
+        req("INS/va1.01", V1, "Général", Some("SC.INS1"), 2),
+        req("INS.01", V2, "Général", Some("SC.INS2"), 1),
+        req("DMP.01", V2, "Général", Some("SC.DMP1"), 3),
+        req("USA/va1.01", V1, "Général", None, 1),
+        req("PA/va1.01", V1, "PA", Some("SC.PA1"), 1),
+        req("PDE/va1.01", V1, "PDE", Some("SC.PDE1"), 2),
     ];
     let dui = vec![
         req("INS/va1.01", V1, "Général", Some("SC.INS1"), 2),
@@ -114,12 +144,42 @@ pub(crate) fn catalogue() -> Catalogue {
             wave1("MS1", &["PA", "PH", "DOM"]),
             wave1("MS2-PDE", &["PDE"]),
             wave1("MS2-PDS", &["PDS"]),
-            wave2("DPI", &["DPI"], dpi),
-            wave2("DUI-MS", &["MS1", "MS2-PDE", "MS2-PDS"], dui),
+            versioned(wave2("DPI", &["DPI"], dpi), "2", vec![("1", dpi_v1)]),
+            Dispositif {
+                opens_on: Some(IsoDate::parse("2026-06-03").unwrap()),
+                ..versioned(
+                    wave2("DUI-MS", &["MS1", "MS2-PDE", "MS2-PDS"], dui),
+                    "2026",
+                    vec![("2025", dui_2025)],
+                )
+            },
         ],
-        &[],
+        pairs,
     )
     .unwrap()
+}
+
+/// `d` with its version in force labelled `label` and older versions (oldest first).
+fn versioned(d: Dispositif, label: &str, older: Vec<(&str, Vec<Requirement>)>) -> Dispositif {
+    Dispositif {
+        rem_version: RemVersionLabel::parse(label).unwrap(),
+        older_rems: older
+            .into_iter()
+            .map(|(l, reqs)| OlderRem {
+                version: RemVersionLabel::parse(l).unwrap(),
+                rem: Rem::new(reqs).unwrap(),
+            })
+            .collect(),
+        ..d
+    }
+}
+
+pub(crate) fn label(s: &str) -> RemVersionLabel {
+    RemVersionLabel::parse(s).unwrap()
+}
+
+pub(crate) fn date(s: &str) -> IsoDate {
+    IsoDate::parse(s).unwrap()
 }
 
 pub(crate) fn nru(s: &str) -> Nru {
@@ -146,6 +206,8 @@ pub(crate) fn referencing(
         main_component: "A-core".to_owned(),
         version: Version::parse(version).unwrap(),
         status: ReferencingStatus::Valid,
+        rem_version: None,
+        granted_on: None,
     }
 }
 
@@ -157,6 +219,14 @@ pub(crate) fn register() -> Vec<Referencing> {
     suspended.status = ReferencingStatus::Suspended;
     let mut other_component = referencing("REF-DPI-2-0003", "DPI", 2, &["Général"], "1.0");
     other_component.main_component = "B-core".to_owned();
+    let mut other_heritage = referencing("REF-MS1-1-0002", "MS1", 1, &["PA"], "3.0");
+    other_heritage.main_component = "B-core".to_owned();
+    let mut older = referencing("REF-DPI-2-0010", "DPI", 2, &["Général", "IAM"], "4.0");
+    older.rem_version = Some(label("1"));
+    let mut in_force = referencing("REF-DPI-2-0011", "DPI", 2, &["Général", "IAM"], "4.0");
+    in_force.rem_version = Some(label("2"));
+    let mut unknown_version = referencing("REF-DPI-2-0012", "DPI", 2, &["Général"], "4.0");
+    unknown_version.rem_version = Some(label("0.9"));
     vec![
         referencing("REF-DPI-2-0001", "DPI", 2, &["Général"], "4.2"),
         referencing("REF-DPI-2-0004", "DPI", 2, &["Général", "IAM"], "4.0"),
@@ -170,6 +240,10 @@ pub(crate) fn register() -> Vec<Referencing> {
         other,
         suspended,
         other_component,
+        other_heritage,
+        older,
+        in_force,
+        unknown_version,
     ]
 }
 
@@ -187,6 +261,8 @@ pub(crate) fn candidature() -> Candidature {
         commercial_names: vec!["A".to_owned()],
         honour_statement: false,
         late: None,
+        rem_version: None,
+        opened_on: None,
     }
 }
 

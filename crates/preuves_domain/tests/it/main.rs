@@ -1,7 +1,10 @@
 //! Integration tests of the engine on hand-built catalogues: the rules one by one, every refusal
-//! code, the invariants as properties, and the text rendering as snapshots.
+//! code, the rules in time (REM versions, late NRUs, the guichet calendar), lifted masks, the
+//! invariants as properties, and the text rendering as snapshots.
 
 mod fixtures;
+mod lift;
 mod properties;
 mod rules;
 mod text;
+mod versions;

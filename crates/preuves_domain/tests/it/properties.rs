@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use preuves_domain::scenario::Answer;
 use preuves_domain::{
-    Candidature, Catalogue, ChapterCode, Dispositif, DispositifCode, Nru, Perimeter, Profile,
-    Referencing, Rem, Status, Version, compute_plan,
+    Candidature, Catalogue, ChapterCode, Dispositif, DispositifCode, Nru, OlderRem, Perimeter,
+    Profile, Referencing, Rem, RemVersionLabel, Status, Version, compute_plan,
 };
 use proptest::prelude::*;
 
@@ -60,6 +60,9 @@ fn dispositif(code: &str, wave: u8, predecessors: &[&str], rem: Option<Rem>) -> 
         date2: None,
         wave1_profiles: vec![],
         rem,
+        rem_version: RemVersionLabel::initial(),
+        older_rems: vec![],
+        opens_on: None,
     }
 }
 
@@ -220,6 +223,46 @@ proptest! {
         c.nrus.rotate_left(rotate % len);
         let second = Answer::new(&compute_plan(&w.catalogue, &w.register, &c));
         prop_assert_eq!(first, second);
+    }
+
+    #[test]
+    fn adding_an_older_rem_version_never_changes_a_plan_citing_the_version_in_force(
+        w in world(),
+        older_target in req_specs(20, TARGET_PROFILES.len()),
+        older_source in req_specs(20, SOURCE_PROFILES.len()),
+        name_in_force in any::<bool>(),
+    ) {
+        let mut c = w.candidature.clone();
+        let mut register = w.register.clone();
+        if name_in_force {
+            // Naming the version in force is the same as naming none.
+            c.rem_version = Some(RemVersionLabel::initial());
+            for r in &mut register {
+                r.rem_version = Some(RemVersionLabel::initial());
+            }
+        }
+        let before = Answer::new(&compute_plan(&w.catalogue, &register, &c));
+        let older = |specs: &[ReqSpec], profiles: &[&str]| OlderRem {
+            version: RemVersionLabel::parse("0").unwrap(),
+            rem: rem(specs, profiles),
+        };
+        let dispositifs = w
+            .catalogue
+            .dispositifs()
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                match d.key.code.as_str() {
+                    "T" => d.older_rems.push(older(&older_target, &TARGET_PROFILES)),
+                    "E" => d.older_rems.push(older(&older_source, &SOURCE_PROFILES)),
+                    _ => {}
+                }
+                d
+            })
+            .collect();
+        let catalogue = Catalogue::new(dispositifs, &[]).unwrap();
+        let after = Answer::new(&compute_plan(&catalogue, &register, &c));
+        prop_assert_eq!(before, after);
     }
 
     #[test]

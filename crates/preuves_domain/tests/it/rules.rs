@@ -20,6 +20,7 @@ fn lines(plan: &Plan<'_>) -> Vec<(String, Status, Option<String>)> {
                     referencing,
                     source,
                     source_dispositif,
+                    ..
                 } => format!(
                     "R2 {} {} {}",
                     referencing.nru, source_dispositif.key.code, source.id
@@ -215,6 +216,7 @@ fn dui_ms_takes_one_heritage_nru_per_predecessor_and_cites_the_first_predecessor
 fn late_equivalence_nru_is_allowed_when_complete_by_date_2() {
     let mut c = candidature();
     c.late = Some(LateEntry {
+        submitted_on: None,
         complete_on: Some(IsoDate::parse("2027-03-31").unwrap()),
         nrus: vec![nru("REF-DPI-2-0001")],
     });
@@ -325,9 +327,30 @@ fn refusal_table() -> Vec<(RefusalCode, Change, Option<&'static str>)> {
             None,
         ),
         (
+            C::GuichetNotOpen,
+            Box::new(|c: &mut Candidature| c.opened_on = Some(fixtures::date("2026-06-02"))),
+            None,
+        ),
+        (
+            C::UnknownRemVersion,
+            Box::new(|c: &mut Candidature| c.rem_version = Some(fixtures::label("2030"))),
+            None,
+        ),
+        (
+            C::UnknownRemVersion,
+            Box::new(nrus(&["REF-DPI-2-0012"])),
+            Some("REF-DPI-2-0012"),
+        ),
+        (
+            C::MainComponentMismatch,
+            Box::new(nrus(&["REF-MS1-1-0002"])),
+            Some("REF-MS1-1-0002"),
+        ),
+        (
             C::LateNruNotAllowed,
             Box::new(|c: &mut Candidature| {
                 c.late = Some(LateEntry {
+                    submitted_on: None,
                     complete_on: None,
                     nrus: vec![nru("REF-DPI-2-0001")],
                 })
@@ -338,6 +361,7 @@ fn refusal_table() -> Vec<(RefusalCode, Change, Option<&'static str>)> {
             C::LateNruNotAllowed,
             Box::new(|c: &mut Candidature| {
                 c.late = Some(LateEntry {
+                    submitted_on: None,
                     complete_on: Some(IsoDate::parse("2027-04-01").unwrap()),
                     nrus: vec![nru("REF-DPI-2-0001")],
                 })
@@ -348,6 +372,7 @@ fn refusal_table() -> Vec<(RefusalCode, Change, Option<&'static str>)> {
             C::LateNruNotAllowed,
             Box::new(|c: &mut Candidature| {
                 c.late = Some(LateEntry {
+                    submitted_on: None,
                     complete_on: Some(IsoDate::parse("2027-01-01").unwrap()),
                     nrus: vec![nru("REF-MS2-PDE-1-0001")],
                 })

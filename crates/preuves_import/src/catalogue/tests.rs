@@ -408,3 +408,135 @@ fn toml_messages_are_translated() {
     assert_eq!(line_and_position("ab\ncé\nx", 6), (2, 3));
     assert_eq!(line_and_position("ab", 99), (1, 3));
 }
+
+/// A DPI vague-2 entry with `extra` keys, then `older` `[[dispositif.older_rem]]` tables.
+fn versioned_dpi(extra: &str, older: &[(&str, &str)]) -> String {
+    let mut toml = String::from(WAVE1_DPI);
+    toml.push_str(&wave2("DPI", "REM-DPI.csv").replace("[]", "[\"DPI\"]"));
+    toml.push_str(extra);
+    for (version, file) in older {
+        toml.push_str(&format!(
+            "[[dispositif.older_rem]]\nversion = \"{version}\"\nfile = \"{file}\"\n"
+        ));
+    }
+    toml
+}
+
+fn dpi_v1_rem() -> String {
+    rem(&[rem_row("Vague 1", "INS/va1.01", "Général", "SC.INS/va1.01")])
+}
+
+#[test]
+fn older_rem_versions_load_with_their_labels_and_the_guichet_calendar() {
+    let toml = versioned_dpi(
+        "rem_version = \"2\"\nopens_on = \"2026-01-05\"\n",
+        &[("1", "REM-DPI-v1.csv")],
+    );
+    let (_dir, path) = dir(&[
+        ("catalogue.toml", &toml),
+        ("REM-DPI.csv", &dpi_rem()),
+        ("REM-DPI-v1.csv", &dpi_v1_rem()),
+    ]);
+    let loaded = load_catalogue(&path).unwrap_or_else(|f| panic!("{f}"));
+    let d = &loaded.catalogue.dispositifs()[1];
+    assert_eq!(d.rem_version.as_str(), "2");
+    assert_eq!(d.opens_on, IsoDate::from_ymd(2026, 1, 5));
+    let versions: Vec<(&str, usize)> = d
+        .rem_versions()
+        .map(|(l, rem)| (l.as_str(), rem.requirements().len()))
+        .collect();
+    assert_eq!(versions, [("1", 1), ("2", 3)]);
+    assert_eq!(loaded.rems.len(), 1);
+    assert_eq!(loaded.older_rems.len(), 1);
+    assert_eq!(loaded.older_rems[0].1.as_str(), "1");
+    assert!(loaded.older_rems[0].2.ends_with("REM-DPI-v1.csv"));
+
+    // Without `rem_version`, the version in force is "1"; without `opens_on`, the guichet is open.
+    let (_dir, path) = dir(&[
+        ("catalogue.toml", &versioned_dpi("", &[])),
+        ("REM-DPI.csv", &dpi_rem()),
+    ]);
+    let loaded = load_catalogue(&path).unwrap();
+    let d = &loaded.catalogue.dispositifs()[1];
+    assert_eq!((d.rem_version.as_str(), d.opens_on), ("1", None));
+    assert!(d.older_rems.is_empty());
+}
+
+#[test]
+fn rem_version_labels_are_unique_per_dispositif() {
+    // The default label "1" of the version in force counts too.
+    for (extra, older) in [
+        ("", vec![("1", "REM-DPI-v1.csv")]),
+        (
+            "rem_version = \"3\"\n",
+            vec![("1", "REM-DPI-v1.csv"), ("1", "REM-DPI-v1.csv")],
+        ),
+    ] {
+        let (_dir, path) = dir(&[
+            ("catalogue.toml", &versioned_dpi(extra, &older)),
+            ("REM-DPI.csv", &dpi_rem()),
+            ("REM-DPI-v1.csv", &dpi_v1_rem()),
+        ]);
+        let f = failure(&path);
+        assert_eq!(codes(&f.errors), ["duplicate_rem_version"], "{f}");
+        assert!(f.errors[0].message.contains("« 1 »"), "{}", f.errors[0]);
+        assert!(f.errors[0].line.is_some(), "{}", f.errors[0]);
+    }
+    // A missing older file is named with its version.
+    let (_dir, path) = dir(&[
+        (
+            "catalogue.toml",
+            &versioned_dpi("rem_version = \"2\"\n", &[("1", "nope.csv")]),
+        ),
+        ("REM-DPI.csv", &dpi_rem()),
+    ]);
+    let f = failure(&path);
+    assert_eq!(codes(&f.errors), ["missing_file"]);
+    assert!(
+        f.errors[0].message.contains("version « 1 »"),
+        "{}",
+        f.errors[0]
+    );
+}
+
+#[test]
+fn versions_and_calendar_are_vague_2_keys() {
+    for key in [
+        "rem_version = \"2\"",
+        "opens_on = \"2026-06-03\"",
+        "[[dispositif.older_rem]]\nversion = \"1\"\nfile = \"x.csv\"",
+    ] {
+        let toml = format!("{WAVE1_DPI}{key}\n");
+        let (_dir, path) = dir(&[("catalogue.toml", &toml)]);
+        let f = failure(&path);
+        assert_eq!(codes(&f.errors), ["misplaced_field"], "{key}");
+    }
+    // An older version's unknown key is refused like any other.
+    let toml = versioned_dpi("", &[])
+        + "[[dispositif.older_rem]]\nversion = \"0\"\nfile = \"x.csv\"\nlabel = \"x\"\n";
+    let (_dir, path) = dir(&[("catalogue.toml", &toml), ("REM-DPI.csv", &dpi_rem())]);
+    assert_eq!(codes(&failure(&path).errors), ["invalid_toml"]);
+}
+
+#[test]
+fn an_equivalence_pair_may_name_a_requirement_of_an_older_version() {
+    let mut toml = String::from("equivalences = \"eq.csv\"\n");
+    toml.push_str(&versioned_dpi(
+        "rem_version = \"2\"\n",
+        &[("1", "REM-DPI-v1.csv")],
+    ));
+    toml.push_str(&wave2("LGC", "REM-LGC.csv"));
+    let v1 = rem(&[rem_row("Vague 2", "OLD.01", "Général", "")]);
+    let table = "Dispositif A,ID A,Dispositif B,ID B\nDPI,OLD.01,LGC,DMP/LGC.07\nDPI,GONE.01,LGC,DMP/LGC.07\n";
+    let (_dir, path) = dir(&[
+        ("catalogue.toml", &toml),
+        ("REM-DPI.csv", &dpi_rem()),
+        ("REM-DPI-v1.csv", &v1),
+        ("REM-LGC.csv", &lgc_rem()),
+        ("eq.csv", table),
+    ]);
+    let f = failure(&path);
+    // OLD.01 exists in version 1: accepted; GONE.01 in no version: refused.
+    assert_eq!(codes(&f.errors), ["unknown_requirement"], "{f}");
+    assert_eq!(f.errors[0].line, Some(3), "{}", f.errors[0]);
+}

@@ -317,3 +317,101 @@ fn the_real_catalogue_loads() {
     assert_eq!(common("LGC", "RIS"), 172);
     assert_eq!(common("DPI", "PFI"), 57);
 }
+
+/// R2 on the real REMs: a RIS candidature citing a DPI referencing granted on an older DPI REM
+/// (here the real one without its INS chapter) masks only what that version shared; citing the
+/// version in force gives the very plan of the catalogue without older version.
+#[test]
+fn real_equivalence_follows_the_version_the_source_was_granted_on() {
+    use preuves_domain::scenario::Answer;
+    use preuves_domain::{
+        Candidature, Catalogue, Nru, OlderRem, Referencing, ReferencingStatus, Rem,
+        RemVersionLabel, Siren, Status, Version, compute_plan,
+    };
+
+    let Some(dir) = real_dir() else { return };
+    let loaded = load_catalogue(&dir.join("catalogue.toml")).unwrap_or_else(|f| panic!("{f}"));
+    let plain = loaded.catalogue;
+    let older_label = RemVersionLabel::parse("2023-brouillon").unwrap();
+    let dispositifs = plain
+        .dispositifs()
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            if d.key == key("DPI", Wave::Two) {
+                let rem = d.rem.as_ref().unwrap();
+                let kept = rem
+                    .requirements()
+                    .iter()
+                    .filter(|r| r.chapter_code.as_str() != "INS")
+                    .cloned()
+                    .collect();
+                d.older_rems.push(OlderRem {
+                    version: older_label.clone(),
+                    rem: Rem::new(kept).unwrap(),
+                });
+            }
+            d
+        })
+        .collect();
+    let versioned = Catalogue::new(dispositifs, &[]).unwrap();
+
+    let referencing = |version: Option<RemVersionLabel>| Referencing {
+        nru: Nru::parse("REF-DPI-2-0001").unwrap(),
+        vendor: Siren::parse("732829320").unwrap(),
+        dispositif: key("DPI", Wave::Two),
+        profiles: vec![Profile::parse("IAM").unwrap()],
+        solution: "R".to_owned(),
+        main_component: "R-core".to_owned(),
+        version: Version::parse("7.0").unwrap(),
+        status: ReferencingStatus::Valid,
+        rem_version: version,
+        granted_on: None,
+    };
+    let candidature = Candidature {
+        vendor: Siren::parse("732829320").unwrap(),
+        target: key("RIS", Wave::Two),
+        optional_profiles: vec![],
+        solution: "R".to_owned(),
+        main_component: "R-core".to_owned(),
+        version: Version::parse("7.1").unwrap(),
+        nrus: vec![Nru::parse("REF-DPI-2-0001").unwrap()],
+        additional_components: vec![],
+        commercial_names: vec![],
+        honour_statement: false,
+        late: None,
+        rem_version: None,
+        opened_on: None,
+    };
+    let in_force = vec![referencing(None)];
+    let before = Answer::new(&compute_plan(&plain, &in_force, &candidature));
+    let after = Answer::new(&compute_plan(&versioned, &in_force, &candidature));
+    assert_eq!(before, after);
+    assert!(before.summary.unwrap().masked_equivalence > 0);
+
+    let granted_on_older = vec![referencing(Some(older_label))];
+    let older = compute_plan(&versioned, &granted_on_older, &candidature).unwrap();
+    let masked = |a: &Answer| {
+        a.requirements
+            .iter()
+            .filter(|r| r.status == Status::MaskedEquivalence)
+            .map(|r| r.id.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let older_masked = masked(&Answer::new(&Ok(older.clone())));
+    let in_force_masked = masked(&before);
+    assert!(older_masked.is_subset(&in_force_masked));
+    assert!(older_masked.len() < in_force_masked.len());
+    // Every source cited is a requirement of the older version, outside INS.
+    for e in &older.entries {
+        if let Some(preuves_domain::Reason::Equivalence {
+            source,
+            source_version,
+            ..
+        }) = &e.reason
+        {
+            assert_eq!(source_version.as_str(), "2023-brouillon");
+            assert_ne!(source.chapter_code.as_str(), "INS");
+        }
+    }
+}

@@ -30,6 +30,13 @@ const CATALOGUE_TOKENS: &[&[u8]] = &[
     b"date2 = 2026-12-15\n",
     b"date2 = 2026-12-15T00:00:00Z\n",
     b"equivalences = \"equivalences.csv\"\n",
+    b"rem_version = \"1\"\n",
+    b"rem_version = \"\"\n",
+    b"opens_on = \"2026-06-03\"\n",
+    b"[[dispositif.older_rem]]\n",
+    b"version = \"1\"\n",
+    b"file = \"REM-DPI-Va2-demo-v1.csv\"\n",
+    b"file = \"missing.csv\"\n",
     b"equivalences = \"REM-DPI-Va2-demo.csv\"\n",
     b"inf",
     b"nan",
@@ -60,7 +67,11 @@ fn seeds() -> Vec<Vec<u8>> {
 
 /// Copies the demo REMs and writes the table into `dir`.
 fn prepare(dir: &Path) {
-    for rem in ["REM-DPI-Va2-demo.csv", "REM-DUI-MS-Va2-demo.csv"] {
+    for rem in [
+        "REM-DPI-Va2-demo.csv",
+        "REM-DPI-Va2-demo-v1.csv",
+        "REM-DUI-MS-Va2-demo.csv",
+    ] {
         std::fs::write(dir.join(rem), repo_file(&format!("demo/catalogue/{rem}")))
             .expect("REM copied");
     }
