@@ -41,6 +41,7 @@ const SQLITE: &[Embedded] = &[
     migration!("sqlite", 20261126000003, "instruction"),
     migration!("sqlite", 20261126000004, "api_tokens"),
     migration!("sqlite", 20261203000001, "honour_sha256"),
+    migration!("sqlite", 20261203000002, "login_attempts"),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -49,6 +50,7 @@ const POSTGRES: &[Embedded] = &[
     migration!("postgres", 20261126000003, "instruction"),
     migration!("postgres", 20261126000004, "api_tokens"),
     migration!("postgres", 20261203000001, "honour_sha256"),
+    migration!("postgres", 20261203000002, "login_attempts"),
 ];
 
 /// The embedded migrations of one backend, as a source sqlx's [`Migrator`] resolves.

@@ -2,9 +2,12 @@
 //! address, counted over a window against limits the caller decides.
 //!
 //! A sign-in first *reserves* its attempt ([`Db::reserve_login_attempt`]): in one statement,
-//! under the write lock, the limits are checked and the attempt is recorded as a failure. Only
-//! then is the password checked, and a success releases the reservation. So parallel attempts
-//! cannot all pass the check before any of them is counted.
+//! under the write lock, the limits are checked and the attempt is recorded, pending. Only then
+//! is the password checked: a success releases the reservation ([`Db::release_login_attempt`]),
+//! a failure settles it ([`Db::settle_login_failure`]). The limits per e-mail address count
+//! pending attempts too, so parallel attempts on one account cannot all pass the check before
+//! any of them is counted; the limit per client counts settled failures only, so that many
+//! people signing in at once behind one address (a proxy, a deadline rush) are not refused.
 //!
 //! The limits are per e-mail address *and* client (someone guessing one account's password), per
 //! client (someone trying many accounts) and per e-mail address from every client (a distributed
@@ -38,13 +41,14 @@ pub struct LoginLimits {
     pub since: Timestamp,
     /// Failures for one e-mail address from one client.
     pub per_email_and_client: u64,
-    /// Failures from one client, for any e-mail address.
+    /// Settled failures from one client, for any e-mail address.
     pub per_client: u64,
     /// Failures for one e-mail address, from every client.
     pub per_email: u64,
 }
 
-/// A reserved sign-in attempt: recorded as a failure until [`Db::release_login_attempt`].
+/// A reserved sign-in attempt: counted as a failure until [`Db::release_login_attempt`], and
+/// against its client too once [`Db::settle_login_failure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "a successful sign-in releases its attempt"]
 pub struct LoginAttempt(i64);
@@ -73,11 +77,12 @@ impl Db {
                 .await?;
         }
         let id: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO login_failures (email_key, client_addr, at) \
-             SELECT $1, $2, $3 WHERE \
+            "INSERT INTO login_failures (email_key, client_addr, at, pending) \
+             SELECT $1, $2, $3, 1 WHERE \
              (SELECT COUNT(*) FROM login_failures \
                 WHERE email_key = $1 AND client_addr = $2 AND at > $4) < $5 \
-             AND (SELECT COUNT(*) FROM login_failures WHERE client_addr = $2 AND at > $4) < $6 \
+             AND (SELECT COUNT(*) FROM login_failures \
+                WHERE client_addr = $2 AND at > $4 AND pending = 0) < $6 \
              AND (SELECT COUNT(*) FROM login_failures WHERE email_key = $1 AND at > $4) < $7 \
              RETURNING id",
         )
@@ -92,6 +97,16 @@ impl Db {
         .await?;
         tx.commit().await?;
         Ok(id.map(|(id,)| LoginAttempt(id)))
+    }
+
+    /// Settles a reserved attempt as a failure (a wrong password): it now counts against the
+    /// client too.
+    pub async fn settle_login_failure(&self, attempt: LoginAttempt) -> Result<()> {
+        sqlx::query("UPDATE login_failures SET pending = 0 WHERE id = $1")
+            .bind(attempt.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Releases a reserved attempt after a successful sign-in, with the earlier failures of the
