@@ -676,7 +676,9 @@ impl Db {
         .bind(step.version.as_str())
         .bind(json_text(&step.nrus)?)
         .bind(json_text(&step.additional_components)?)
-        .bind(json_text(&step.commercial_names)?)
+        .bind(json_text(&crate::text::names_without_bidi_controls(
+            &step.commercial_names,
+        ))?)
         .bind(step.honour_statement.as_ref().map(|h| h.blob_key.as_str()))
         .bind(step.honour_statement.as_ref().map(|h| h.file_name.as_str()))
         .bind(honour_sha256(step))
@@ -738,7 +740,9 @@ impl Db {
         .bind(step.version.as_str())
         .bind(json_text(&step.nrus)?)
         .bind(json_text(&step.additional_components)?)
-        .bind(json_text(&step.commercial_names)?)
+        .bind(json_text(&crate::text::names_without_bidi_controls(
+            &step.commercial_names,
+        ))?)
         .bind(step.honour_statement.as_ref().map(|h| h.blob_key.as_str()))
         .bind(step.honour_statement.as_ref().map(|h| h.file_name.as_str()))
         .bind(honour_sha256(step))

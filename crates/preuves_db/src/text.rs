@@ -14,6 +14,11 @@ pub fn without_bidi_controls(s: &str) -> String {
     s.chars().filter(|&c| !is_bidi_control(c)).collect()
 }
 
+/// Each of `names` without its bidirectional controls.
+pub fn names_without_bidi_controls(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| without_bidi_controls(n)).collect()
+}
+
 /// Folds `s` for search: lower case, diacritics removed, ligatures expanded.
 pub(crate) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
