@@ -122,58 +122,6 @@ fn sessions_are_shared(storage: &[&str]) {
     assert!(!body.contains("Bonjour"), "signed out everywhere");
 }
 
-#[test]
-fn two_servers_share_sessions_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_owned();
-    sessions_are_shared(&["--data-dir", &data]);
-}
-
-#[test]
-fn two_servers_share_sessions_on_postgres() {
-    let Ok(admin_url) = std::env::var("PREUVES_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "skipped: two_servers_share_sessions_on_postgres: PREUVES_TEST_POSTGRES_URL is not set"
-        );
-        return;
-    };
-    let name = format!("preuves_serve_test_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let admin = runtime
-        .block_on(preuves_db::Db::connect_without_migrating(&admin_url))
-        .unwrap();
-    runtime.block_on(async {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-    });
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(b, _)| b);
-    let url = format!("{base}/{name}");
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_owned();
-    let result = std::panic::catch_unwind(|| {
-        sessions_are_shared(&["--data-dir", &data, "--database-url", &url])
-    });
-    runtime.block_on(async {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(admin.pool())
-            .await;
-    });
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
-}
-
 /// The real server closes a connection that sends nothing within `--header-timeout-seconds`,
 /// and one whose body stalls past `--body-timeout-seconds` (the bounds of issue 13).
 #[test]
@@ -228,4 +176,56 @@ fn silent_and_stalled_connections_are_closed() {
         answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
         "{answer}"
     );
+}
+
+#[test]
+fn two_servers_share_sessions_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    sessions_are_shared(&["--data-dir", &data]);
+}
+
+#[test]
+fn two_servers_share_sessions_on_postgres() {
+    let Ok(admin_url) = std::env::var("PREUVES_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "skipped: two_servers_share_sessions_on_postgres: PREUVES_TEST_POSTGRES_URL is not set"
+        );
+        return;
+    };
+    let name = format!("preuves_serve_test_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = runtime
+        .block_on(preuves_db::Db::connect_without_migrating(&admin_url))
+        .unwrap();
+    runtime.block_on(async {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+    });
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let result = std::panic::catch_unwind(|| {
+        sessions_are_shared(&["--data-dir", &data, "--database-url", &url])
+    });
+    runtime.block_on(async {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(admin.pool())
+            .await;
+    });
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
 }
