@@ -214,9 +214,13 @@ describe("cas 2 du webinaire dans le navigateur", () => {
       page.getByRole("button", { name: "Se déconnecter" }).waitFor(),
       "connecté",
     );
-    // The session cookie is set over plain HTTP on 127.0.0.1 (a secure context).
+    // The session cookie is set over plain HTTP on 127.0.0.1 (a secure context), with the
+    // `__Host-` prefix of secure cookies.
     const cookies = await context.cookies();
-    assert.ok(cookies.some((c) => c.name === "preuves_session"), "cookie de session posé");
+    assert.ok(
+      cookies.some((c) => c.name === "__Host-preuves_session" && c.secure),
+      "cookie de session posé",
+    );
   });
 
   step("étape administrative du cas 2 : le plan se recalcule en direct", async () => {

@@ -40,6 +40,20 @@ pub(crate) struct ServeArgs {
     /// The largest proof file accepted, in MiB.
     #[arg(long, env = "PREUVES_MAX_UPLOAD_MIB", default_value_t = 500)]
     max_upload_mib: u64,
+    /// Longest wait, in seconds, for a request's line and headers (also how long a kept-alive
+    /// connection may wait for its next request).
+    #[arg(long, env = "PREUVES_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_timeout_seconds: u64,
+    /// Longest wait, in seconds, for the next piece of a request body (an upload that stalls).
+    #[arg(long, env = "PREUVES_BODY_TIMEOUT_SECONDS", default_value_t = 30)]
+    body_timeout_seconds: u64,
+    /// Seconds without a byte moving either way before a waiting connection is closed (a client
+    /// that stops reading its response).
+    #[arg(long, env = "PREUVES_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    idle_timeout_seconds: u64,
+    /// Connections served at once; further ones wait in the listener's queue.
+    #[arg(long, env = "PREUVES_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
     /// Logs as JSON lines.
     #[arg(long)]
     log_json: bool,
@@ -109,13 +123,16 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     if let Err(e) = crate::simulate::print(&banner) {
         tracing::warn!(error = %e.message, "start-up banner not printed");
     }
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await
-    .map_err(Failure::unexpected)
+    let seconds = |s: u64| std::time::Duration::from_secs(s.max(1));
+    let limits = preuves_web::server::ServerLimits {
+        header_timeout: seconds(args.header_timeout_seconds),
+        body_idle_timeout: seconds(args.body_timeout_seconds),
+        idle_timeout: seconds(args.idle_timeout_seconds),
+        max_connections: args.max_connections.max(1),
+    };
+    preuves_web::server::serve(listener, app, limits, shutdown())
+        .await
+        .map_err(Failure::unexpected)
 }
 
 async fn shutdown() {

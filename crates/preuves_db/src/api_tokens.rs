@@ -201,7 +201,7 @@ impl Db {
              created_at AS token_created_at, expires_at, last_used_at, revoked_at",
         )
         .bind(new.user.0)
-        .bind(name)
+        .bind(crate::text::without_bidi_controls(name))
         .bind(new.token_hash.as_str())
         .bind(new.scope.code())
         .bind(new.now.as_millis())

@@ -140,6 +140,13 @@ pub struct HonourStatement {
     pub blob_key: String,
     /// The document's original file name.
     pub file_name: String,
+    /// Its SHA-256 (64 lower-case hex digits), checked by backups and restores like a proof's;
+    /// `None` for a statement recorded before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Its size in bytes (`None` like `sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// The administrative step of a candidature, as the vendor enters it.
@@ -454,6 +461,8 @@ pub(crate) struct CandidatureRow {
     commercial_names: String,
     honour_blob_key: Option<String>,
     honour_file_name: Option<String>,
+    honour_sha256: Option<String>,
+    honour_size: Option<i64>,
     late_nrus: String,
     plan_snapshot: Option<String>,
     status_reason: Option<String>,
@@ -483,6 +492,8 @@ crate::row::impl_from_row!(CandidatureRow {
     commercial_names,
     honour_blob_key,
     honour_file_name,
+    honour_sha256,
+    honour_size,
     late_nrus,
     plan_snapshot,
     status_reason,
@@ -498,9 +509,24 @@ crate::row::impl_from_row!(CandidatureRow {
 pub(crate) const SELECT: &str = "SELECT c.id, c.organisation_id, c.solution_id, d.code, d.wave, \
      c.rem_version_id, c.status, c.solution_name, c.main_component, c.optional_profiles, \
      c.version, c.nrus, c.additional_components, c.commercial_names, c.honour_blob_key, \
-     c.honour_file_name, c.late_nrus, c.plan_snapshot, c.status_reason, c.status_changed_at, \
+     c.honour_file_name, c.honour_sha256, c.honour_size, c.late_nrus, c.plan_snapshot, c.status_reason, c.status_changed_at, \
      c.revision, c.created_at, c.updated_at, c.submitted_at, c.complete_at, c.assigned_to \
      FROM candidatures c JOIN dispositifs d ON d.id = c.dispositif_id";
+
+/// The recorded SHA-256 of a step's sworn statement.
+fn honour_sha256(step: &AdministrativeStep) -> Option<&str> {
+    step.honour_statement.as_ref()?.sha256.as_deref()
+}
+
+/// The recorded size of a step's sworn statement, as stored.
+fn honour_size(step: &AdministrativeStep) -> Result<Option<i64>> {
+    step.honour_statement
+        .as_ref()
+        .and_then(|h| h.size)
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|_| DbError::Invalid("the sworn statement is too large".to_owned()))
+}
 
 fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
     serde_json::from_str(raw).map_err(DbError::corrupt)
@@ -513,6 +539,12 @@ impl TryFrom<CandidatureRow> for StoredCandidature {
             (Some(blob_key), file_name) => Some(HonourStatement {
                 blob_key,
                 file_name: file_name.unwrap_or_default(),
+                sha256: r.honour_sha256,
+                size: r
+                    .honour_size
+                    .map(u64::try_from)
+                    .transpose()
+                    .map_err(DbError::corrupt)?,
             }),
             (None, _) => None,
         };
@@ -637,9 +669,9 @@ impl Db {
             "INSERT INTO candidatures (organisation_id, solution_id, dispositif_id, \
              rem_version_id, status, solution_name, main_component, optional_profiles, version, \
              nrus, additional_components, commercial_names, honour_blob_key, honour_file_name, \
-             late_nrus, revision, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, '[]', 1, \
-             $14, $14) RETURNING id",
+             honour_sha256, honour_size, late_nrus, revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             '[]', 1, $16, $16) RETURNING id",
         )
         .bind(organisation.0)
         .bind(step.solution.0)
@@ -651,9 +683,13 @@ impl Db {
         .bind(step.version.as_str())
         .bind(json_text(&step.nrus)?)
         .bind(json_text(&step.additional_components)?)
-        .bind(json_text(&step.commercial_names)?)
+        .bind(json_text(&crate::text::names_without_bidi_controls(
+            &step.commercial_names,
+        ))?)
         .bind(step.honour_statement.as_ref().map(|h| h.blob_key.as_str()))
         .bind(step.honour_statement.as_ref().map(|h| h.file_name.as_str()))
+        .bind(honour_sha256(step))
+        .bind(honour_size(step)?)
         .bind(now)
         .fetch_one(tx.conn())
         .await?;
@@ -701,8 +737,8 @@ impl Db {
             "UPDATE candidatures SET solution_id = $1, solution_name = $2, main_component = $3, \
              optional_profiles = $4, version = $5, nrus = $6, additional_components = $7, \
              commercial_names = $8, honour_blob_key = $9, honour_file_name = $10, \
-             revision = revision + 1, updated_at = $11 \
-             WHERE id = $12 AND revision = $13 AND status = 'draft'",
+             honour_sha256 = $11, honour_size = $12, revision = revision + 1, updated_at = $13 \
+             WHERE id = $14 AND revision = $15 AND status = 'draft'",
         )
         .bind(step.solution.0)
         .bind(&solution_name)
@@ -711,9 +747,13 @@ impl Db {
         .bind(step.version.as_str())
         .bind(json_text(&step.nrus)?)
         .bind(json_text(&step.additional_components)?)
-        .bind(json_text(&step.commercial_names)?)
+        .bind(json_text(&crate::text::names_without_bidi_controls(
+            &step.commercial_names,
+        ))?)
         .bind(step.honour_statement.as_ref().map(|h| h.blob_key.as_str()))
         .bind(step.honour_statement.as_ref().map(|h| h.file_name.as_str()))
+        .bind(honour_sha256(step))
+        .bind(honour_size(step)?)
         .bind(Timestamp::now().as_millis())
         .bind(id.0)
         .bind(expected_revision)

@@ -35,7 +35,7 @@ pub mod register_public;
 mod row;
 pub mod sessions;
 pub mod solutions;
-mod text;
+pub mod text;
 pub mod throttle;
 mod time;
 pub mod users;
@@ -72,7 +72,7 @@ pub use referencings::{NewReferencing, ReferencingId, StoredReferencing};
 pub use register_public::{CitingCandidature, MAX_REGISTER_PAGE, RegisterQuery, Verification};
 pub use sessions::{NewSession, Session, TokenHash};
 pub use solutions::{Solution, SolutionFields, SolutionId};
-pub use throttle::LoginFailureCounts;
+pub use throttle::{LoginAttempt, LoginFailureCounts, LoginLimits};
 pub use time::Timestamp;
 pub use users::{NewUser, Role, User, UserCredentials, UserId};
 

@@ -46,21 +46,30 @@ pub struct BlobReference {
     pub key: String,
     /// What the blob is.
     pub used_as: BlobUse,
-    /// Its recorded size in bytes (proofs only).
+    /// Its recorded size in bytes (proofs; sworn statements recorded since it is kept).
     pub size: Option<u64>,
-    /// Its recorded SHA-256, hexadecimal (proofs and attestations).
+    /// Its recorded SHA-256, hexadecimal (proofs, attestations; sworn statements recorded
+    /// since it is kept).
     pub sha256: Option<String>,
 }
 
-/// The `blob_key` of every `honour_statement` object in an audit entry's details.
-fn honour_keys(value: &serde_json::Value, keys: &mut Vec<String>) {
+/// The `blob_key` of every `honour_statement` object in an audit entry's details, with the size
+/// and SHA-256 recorded beside it (statements recorded since they are kept).
+fn honour_keys(value: &serde_json::Value, keys: &mut Vec<(String, Option<u64>, Option<String>)>) {
     match value {
         serde_json::Value::Object(map) => {
             for (name, inner) in map {
                 if name == "honour_statement"
                     && let Some(key) = inner.get("blob_key").and_then(|k| k.as_str())
                 {
-                    keys.push(key.to_owned());
+                    keys.push((
+                        key.to_owned(),
+                        inner.get("size").and_then(serde_json::Value::as_u64),
+                        inner
+                            .get("sha256")
+                            .and_then(|s| s.as_str())
+                            .map(str::to_owned),
+                    ));
                 } else {
                     honour_keys(inner, keys);
                 }
@@ -103,20 +112,23 @@ impl Db {
                 sha256: Some(sha256),
             });
         }
-        let statements: Vec<(String,)> = sqlx::query_as(
-            "SELECT honour_blob_key FROM candidatures WHERE honour_blob_key IS NOT NULL \
-             ORDER BY id",
+        let statements: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT honour_blob_key, honour_size, honour_sha256 FROM candidatures \
+             WHERE honour_blob_key IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut seen = std::collections::BTreeSet::new();
-        for (key,) in statements {
+        for (key, size, sha256) in statements {
             seen.insert(key.clone());
             refs.push(BlobReference {
                 key,
                 used_as: BlobUse::HonourStatement,
-                size: None,
-                sha256: None,
+                size: size
+                    .map(u64::try_from)
+                    .transpose()
+                    .map_err(DbError::corrupt)?,
+                sha256,
             });
         }
         // A replaced sworn statement is kept (the page says so): the audit entries of the
@@ -133,13 +145,13 @@ impl Db {
             };
             let mut keys = Vec::new();
             honour_keys(&value, &mut keys);
-            for key in keys {
+            for (key, size, sha256) in keys {
                 if seen.insert(key.clone()) {
                     refs.push(BlobReference {
                         key,
                         used_as: BlobUse::HonourStatement,
-                        size: None,
-                        sha256: None,
+                        size,
+                        sha256,
                     });
                 }
             }

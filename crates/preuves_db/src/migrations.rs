@@ -40,6 +40,8 @@ const SQLITE: &[Embedded] = &[
     migration!("sqlite", 20261126000002, "candidatures"),
     migration!("sqlite", 20261126000003, "instruction"),
     migration!("sqlite", 20261126000004, "api_tokens"),
+    migration!("sqlite", 20261203000001, "honour_sha256"),
+    migration!("sqlite", 20261203000002, "login_attempts"),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -47,6 +49,8 @@ const POSTGRES: &[Embedded] = &[
     migration!("postgres", 20261126000002, "candidatures"),
     migration!("postgres", 20261126000003, "instruction"),
     migration!("postgres", 20261126000004, "api_tokens"),
+    migration!("postgres", 20261203000001, "honour_sha256"),
+    migration!("postgres", 20261203000002, "login_attempts"),
 ];
 
 /// The embedded migrations of one backend, as a source sqlx's [`Migrator`] resolves.

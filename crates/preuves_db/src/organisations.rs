@@ -71,6 +71,8 @@ impl Db {
         siren: &Siren,
         actor: &Actor,
     ) -> Result<Organisation> {
+        let name = crate::text::without_bidi_controls(name.trim());
+        let name = name.as_str();
         let mut tx = self.begin_audited().await?;
         let row: OrganisationRow = sqlx::query_as(&format!(
             "INSERT INTO organisations (name, siren, created_at) VALUES ($1, $2, $3) \

@@ -338,7 +338,7 @@ impl Db {
         .bind(scenario.id.as_deref())
         .bind(proof.id.as_deref())
         .bind(&new.blob_key)
-        .bind(&new.file_name)
+        .bind(crate::text::without_bidi_controls(&new.file_name))
         .bind(&new.content_type)
         .bind(size)
         .bind(&new.sha256)

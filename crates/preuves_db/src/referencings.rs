@@ -233,10 +233,12 @@ pub(crate) async fn insert_row(conn: &mut AnyConnection, new: &NewReferencing) -
     .bind(new.organisation.0)
     .bind(dispositif)
     .bind(json_text(&new.profiles)?)
-    .bind(&new.solution)
+    .bind(crate::text::without_bidi_controls(&new.solution))
     .bind(&new.main_component)
     .bind(new.version.as_str())
-    .bind(json_text(&new.commercial_names)?)
+    .bind(json_text(&crate::text::names_without_bidi_controls(
+        &new.commercial_names,
+    ))?)
     .bind(new.granted_on.to_string())
     .bind(new.status.code())
     .bind(new.status_reason.as_deref())

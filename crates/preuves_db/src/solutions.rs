@@ -110,19 +110,24 @@ impl TryFrom<SolutionRow> for Solution {
 }
 
 /// Trims the fields and refuses an empty name or main component.
+/// A name as stored: trimmed, without bidirectional controls.
+fn plain(s: &str) -> String {
+    crate::text::without_bidi_controls(s).trim().to_owned()
+}
+
 fn checked(fields: &SolutionFields) -> Result<SolutionFields> {
     let clean = |list: &[String]| -> Vec<String> {
         let mut out: Vec<String> = Vec::with_capacity(list.len());
-        for s in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            if !out.iter().any(|o| o == s) {
-                out.push(s.to_owned());
+        for s in list.iter().map(|s| plain(s)).filter(|s| !s.is_empty()) {
+            if !out.contains(&s) {
+                out.push(s);
             }
         }
         out
     };
     let fields = SolutionFields {
-        name: fields.name.trim().to_owned(),
-        main_component: fields.main_component.trim().to_owned(),
+        name: plain(&fields.name),
+        main_component: plain(&fields.main_component),
         versions: clean(&fields.versions),
         commercial_names: clean(&fields.commercial_names),
     };

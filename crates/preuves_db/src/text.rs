@@ -1,6 +1,24 @@
 //! Text folding for search: lower case and without French diacritics, computed in Rust so that
 //! both backends compare the same bytes (SQLite's `LOWER` only folds ASCII).
 
+/// Whether `c` is a Unicode bidirectional embedding, override or isolate control (U+202A–U+202E,
+/// U+2066–U+2069): invisible characters that make a text display in another order than it is
+/// stored (`facture\u{202e}fdp.exe` shows as `factureexe.pdf`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` without its bidirectional controls (see [`is_bidi_control`]): how the platform stores
+/// file names and free-text names, so that they display as they are.
+pub fn without_bidi_controls(s: &str) -> String {
+    s.chars().filter(|&c| !is_bidi_control(c)).collect()
+}
+
+/// Each of `names` without its bidirectional controls.
+pub fn names_without_bidi_controls(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| without_bidi_controls(n)).collect()
+}
+
 /// Folds `s` for search: lower case, diacritics removed, ligatures expanded.
 pub(crate) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -42,6 +60,18 @@ pub(crate) fn contains_pattern(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_are_removed_and_nothing_else() {
+        assert_eq!(
+            without_bidi_controls("facture\u{202e}fdp.exe \u{2066}é\u{2069}\u{202a}"),
+            "facturefdp.exe é"
+        );
+        assert_eq!(
+            without_bidi_controls("l\u{2019}INS\u{a0}2"),
+            "l\u{2019}INS\u{a0}2"
+        );
+    }
 
     #[test]
     fn folding_removes_case_and_accents() {

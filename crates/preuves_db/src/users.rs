@@ -208,7 +208,7 @@ impl Db {
         ))
         .bind(new.email.trim())
         .bind(email_key(new.email))
-        .bind(new.display_name)
+        .bind(crate::text::without_bidi_controls(new.display_name.trim()))
         .bind(new.role.code())
         .bind(new.organisation.map(|o| o.0))
         .bind(new.password_hash)
@@ -292,10 +292,12 @@ impl Db {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    /// Disables (and signs out everywhere) or re-enables an account.
+    /// Disables an account (signs it out everywhere and revokes its API tokens, so that
+    /// re-enabling it revives none of them) or re-enables it.
     pub async fn set_user_disabled(&self, id: UserId, disabled: bool, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_audited().await?;
-        let at = disabled.then(|| Timestamp::now().as_millis());
+        let now = Timestamp::now().as_millis();
+        let at = disabled.then_some(now);
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id.0)
@@ -304,30 +306,44 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
+        let mut details = json!({});
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id.0)
                 .execute(tx.conn())
                 .await?;
+            let tokens = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id.0)
+            .execute(tx.conn())
+            .await?;
+            details = json!({
+                "sessions_closed": sessions.rows_affected(),
+                "api_tokens_revoked": tokens.rows_affected(),
+            });
         }
         let action = if disabled {
             "user.disable"
         } else {
             "user.enable"
         };
-        tx.record(actor, action, "user", &id.to_string(), json!({}))
+        tx.record(actor, action, "user", &id.to_string(), details)
             .await?;
         tx.commit().await
     }
 
-    /// Replaces an account's password hash and ends all its sessions (a password change must
-    /// sign out whoever had the old one).
+    /// Replaces an account's password hash and ends its sessions but `keep` (a password change
+    /// must sign out whoever had the old one; the user changing it stays signed in). Returns how
+    /// many sessions were closed.
     pub async fn set_password_hash(
         &self,
         id: UserId,
         password_hash: &str,
+        keep: Option<&crate::sessions::TokenHash>,
         actor: &Actor,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let mut tx = self.begin_audited().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
@@ -337,12 +353,21 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        let closed = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(id.0)
+            .bind(keep.map_or("", |k| k.as_str()))
             .execute(tx.conn())
-            .await?;
-        tx.record(actor, "user.password", "user", &id.to_string(), json!({}))
-            .await?;
-        tx.commit().await
+            .await?
+            .rows_affected();
+        tx.record(
+            actor,
+            "user.password",
+            "user",
+            &id.to_string(),
+            json!({ "sessions_closed": closed }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(closed)
     }
 }

@@ -250,11 +250,12 @@ impl<'de> Deserialize<'de> for IssuedNru {
 /// platform NRU (claims it, does not parse) from an NRU recorded from elsewhere (does not claim
 /// it, like `REF-DPI-2-0001`), which is checked against the register only.
 pub fn looks_issued(raw: &str) -> bool {
-    let raw = raw.trim();
-    raw.len() > PREFIX.len()
-        && raw.is_char_boundary(PREFIX.len() + 1)
-        && raw[..PREFIX.len()].eq_ignore_ascii_case(PREFIX)
-        && raw.as_bytes()[PREFIX.len()] == b'-'
+    // Compared as bytes: any text may come here, and slicing it as a `str` could cut a
+    // multi-byte character.
+    let raw = raw.trim().as_bytes();
+    raw.get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX.as_bytes()))
+        && raw.get(PREFIX.len()) == Some(&b'-')
 }
 
 /// Multiplication by α in GF(4), elements written 0, 1, α = 2, α² = α + 1 = 3 (addition is XOR).
@@ -391,6 +392,31 @@ mod tests {
         assert!(IssuedNru::parse("SEGUR-DPI-2-2026-000123-S").is_ok());
     }
 
+    /// Any text may be asked about, multi-byte characters at any position included (the
+    /// public verification page once panicked on `ABCDé`).
+    #[test]
+    fn any_text_is_answered_without_panicking() {
+        for text in [
+            "ABCDé",
+            "ABCDéé",
+            "SEGUé-",
+            "SEGURé",
+            "é",
+            "ééééé-",
+            "\u{202e}SEGUR-",
+            "SEGUR-é",
+            "segur-DPI",
+        ] {
+            let claims = looks_issued(text);
+            assert_eq!(
+                claims,
+                text.starts_with("SEGUR-") || text.starts_with("segur-"),
+                "{text}"
+            );
+            assert!(IssuedNru::parse(text).is_err(), "{text}");
+        }
+    }
+
     #[test]
     fn a_mistyped_nru_is_caught_and_told_apart_from_a_foreign_one() {
         let nru = IssuedNru::new(&code("DPI"), Wave::Two, 2026, 42).unwrap();
@@ -503,6 +529,13 @@ mod tests {
     }
 
     proptest! {
+        /// Arbitrary text, multi-byte characters included, never panics.
+        #[test]
+        fn arbitrary_text_never_panics(text in "(SEGU|ABCD|segur-)?\\PC{0,6}") {
+            let _ = looks_issued(&text);
+            let _ = IssuedNru::parse(&text);
+        }
+
         #[test]
         fn every_substitution_and_adjacent_transposition_is_detected(
             dispositif in "[A-Za-z0-9][A-Za-z0-9_-]{0,15}",

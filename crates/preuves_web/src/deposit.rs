@@ -47,7 +47,11 @@ pub(crate) fn unreadable(e: impl std::fmt::Display) -> AppError {
 /// The file's own name, without any folder a browser may have sent.
 pub(crate) fn file_name_of(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    base.chars().filter(|c| !c.is_control()).take(200).collect()
+    // Control characters and bidirectional controls (a name that displays as another) go.
+    base.chars()
+        .filter(|&c| !c.is_control() && !preuves_db::text::is_bidi_control(c))
+        .take(200)
+        .collect()
 }
 
 /// Streams one file into a new blob under `prefix`, checking its type on its first bytes.
@@ -242,6 +246,8 @@ pub(crate) async fn record_honour_statement(
     step.honour_statement = Some(HonourStatement {
         blob_key: blob.key.as_str().to_owned(),
         file_name: name.to_owned(),
+        sha256: Some(blob.sha256.clone()),
+        size: Some(blob.size),
     });
     match state
         .db

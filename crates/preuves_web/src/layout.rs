@@ -150,6 +150,17 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     rendered
 }
 
+/// The answer to a panic in a handler: an internal error (logged with the panic's message in the
+/// request's span, as every internal error is), which [`render_errors`] turns into the 500 page or JSON like any other.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-text payload".to_owned());
+    AppError::internal(format!("panic: {what}")).into_response()
+}
+
 /// `{"errors":[{"code","message","field"?}]}`, the one shape of every error under `/api/`.
 pub(crate) fn json_errors(status: StatusCode, items: &[ErrorItem]) -> Response {
     let errors: Vec<serde_json::Value> = items

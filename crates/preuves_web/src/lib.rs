@@ -19,6 +19,7 @@ pub mod layout;
 mod plan_view;
 mod routes;
 pub mod security;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use preuves_db::Db;
 use preuves_storage::BlobStore;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -40,10 +42,16 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy only).
     pub trust_proxy: bool,
-    /// Failed sign-ins for one e-mail address before it is throttled.
+    /// Failed sign-ins for one e-mail address from one client address before that client is
+    /// throttled for that address (another client can still sign in to the account).
     pub max_failures_per_email: u64,
     /// Failed sign-ins from one client address before it is throttled.
     pub max_failures_per_client: u64,
+    /// Failed sign-ins for one e-mail address from every client before the address is
+    /// throttled for all (a guess spread over many clients); an administrator can unlock it.
+    pub max_failures_per_email_all_clients: u64,
+    /// How long a session lasts at most, however active (12 hours by default).
+    pub session_max_lifetime: std::time::Duration,
     /// The throttling window.
     pub throttle_window: std::time::Duration,
     /// Largest REM file accepted for import.
@@ -66,6 +74,8 @@ impl Default for WebConfig {
             trust_proxy: false,
             max_failures_per_email: 5,
             max_failures_per_client: 30,
+            max_failures_per_email_all_clients: 100,
+            session_max_lifetime: security::SESSION_MAX_LIFETIME,
             throttle_window: std::time::Duration::from_secs(15 * 60),
             max_rem_upload: 32 * 1024 * 1024,
             max_proof_upload: preuves_storage::PutLimits::DEFAULT_MAX_SIZE,
@@ -120,6 +130,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: pages, API and health checks, with their middleware.
 pub fn router(state: AppState) -> Router {
+    with_middleware(routes::routes(), state)
+}
+
+/// What `Strict-Transport-Security` asks of browsers: HTTPS only for a year. Sent unless cookies
+/// are not `Secure` (plain-HTTP development), where it would be ignored or, on a shared host
+/// name, harmful.
+pub const HSTS: &str = "max-age=31536000";
+
+/// The platform's middleware (request id, trace, error pages, security layer, headers) around
+/// `routes`; [`router`] gives it the platform's routes (tests add their own).
+pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+    let secure = state.config.secure_cookies;
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
         let id = req
             .headers()
@@ -129,10 +151,17 @@ pub fn router(state: AppState) -> Router {
         // The path only: query strings may carry search terms users consider private.
         tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
     });
-    routes::routes()
+    routes
         .fallback(|| async { AppError::NotFound })
         .layer(from_fn_with_state(state.clone(), security::security_layer))
+        // A panic in a handler (or the security layer) answers a 500 the error renderer draws
+        // like any other, with the request id, instead of an empty reply.
+        .layer(CatchPanicLayer::custom(layout::panic_response))
         .layer(from_fn(layout::render_errors))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| secure.then(|| HeaderValue::from_static(HSTS)),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -3,7 +3,9 @@
 //! - A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure unless the
 //!   operator turns it off for plain-HTTP development); the database keeps only its SHA-256, so
 //!   several server processes share sessions and a database leak yields no usable token. Signing
-//!   in always creates a new session (no fixation); signing out deletes it.
+//!   in always creates a new session (no fixation); signing out deletes it. A session ends after
+//!   [`SESSION_IDLE`] unused, and at its absolute lifetime however active. With secure cookies,
+//!   every cookie name carries the `__Host-` prefix ([`cookie_name`]).
 //! - CSRF: every form carries a token. For a signed-in user it is the session's own token; before
 //!   sign-in it is a random value also set in a SameSite=Strict cookie (double submit). A POST whose
 //!   token does not match is refused before its handler runs, and so is one whose `Origin` header
@@ -21,7 +23,8 @@
 //!   form would. [`ApiCaller`] is the API's capability: the user, and whether it may write.
 //! - API requests are rate-limited in memory ([`RateLimiter`], a token bucket per API token,
 //!   per signed-in user, or per client address for anonymous calls), answering 429 with
-//!   `Retry-After` when the bucket is empty.
+//!   `Retry-After` when the bucket is empty. Unknown tokens drain a bucket of their client, which
+//!   a bearer request must find non-empty before its token is even looked up.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,14 +45,17 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::error::AppError;
 
-/// Name of the session cookie.
+/// Name of the session cookie (see [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "preuves_session";
-/// Name of the pre-sign-in CSRF cookie.
+/// Name of the pre-sign-in CSRF cookie (see [`cookie_name`]).
 pub const CSRF_COOKIE: &str = "preuves_csrf";
-/// Name of the one-shot message cookie.
+/// Name of the one-shot message cookie (see [`cookie_name`]).
 pub const FLASH_COOKIE: &str = "preuves_flash";
 /// Idle lifetime of a session.
 pub const SESSION_IDLE: Duration = Duration::from_secs(8 * 3600);
+/// Absolute lifetime of a session by default, however active it is (see
+/// [`crate::WebConfig::session_max_lifetime`]).
+pub const SESSION_MAX_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 /// How often a session's expiry is pushed back (not on every request, to spare writes).
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 /// The header carrying the session's CSRF token on cookie-authenticated API writes.
@@ -163,7 +169,18 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value with the platform's attributes.
+/// The name a cookie is sent under: with secure cookies, the `__Host-` prefix, which browsers
+/// accept only from HTTPS, with `Path=/` and no `Domain` (a sibling sub-domain or a plain-HTTP
+/// page cannot set or shadow it); without (plain-HTTP development), the bare name.
+pub fn cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// A `Set-Cookie` value with the platform's attributes, under [`cookie_name`].
 pub fn set_cookie(
     name: &str,
     value: &str,
@@ -171,6 +188,7 @@ pub fn set_cookie(
     secure: bool,
     same_site: &str,
 ) -> HeaderValue {
+    let name = cookie_name(name, secure);
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
     if secure {
         c.push_str("; Secure");
@@ -223,13 +241,13 @@ pub async fn security_layer(
     // Everything the layer needs from the headers is read here, so the request is not copied.
     let headers = request.headers();
     let bearer = if is_api { bearer_token(headers)? } else { None };
-    let session_token = cookie(headers, SESSION_COOKIE)
+    let session_token = cookie(headers, &cookie_name(SESSION_COOKIE, secure))
         .filter(|t| t.len() == 64)
         .map(str::to_owned);
-    let anonymous_csrf = cookie(headers, CSRF_COOKIE)
+    let anonymous_csrf = cookie(headers, &cookie_name(CSRF_COOKIE, secure))
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
-    let flash = cookie(headers, FLASH_COOKIE)
+    let flash = cookie(headers, &cookie_name(FLASH_COOKIE, secure))
         .and_then(|h| hex::decode(h).ok())
         .and_then(|b| String::from_utf8(b).ok());
     let unsafe_method = request.method() != Method::GET && request.method() != Method::HEAD;
@@ -262,13 +280,18 @@ pub async fn security_layer(
     if let Some(raw) = session_token {
         let hash = TokenHash::of(&raw);
         if let Some(s) = state.db.find_valid_session(&hash, now).await? {
-            if now.minus(TOUCH_EVERY) > s.last_seen {
-                state
-                    .db
-                    .touch_session(&hash, now, now.plus(SESSION_IDLE))
-                    .await?;
+            // However active, a session ends at its absolute lifetime: a stolen cookie does not
+            // last forever.
+            let end = s.created_at.plus(state.config.session_max_lifetime);
+            if now < end {
+                if now.minus(TOUCH_EVERY) > s.last_seen {
+                    state
+                        .db
+                        .touch_session(&hash, now, now.plus(SESSION_IDLE).min(end))
+                        .await?;
+                }
+                session = Some(s);
             }
-            session = Some(s);
         }
     }
 
@@ -321,10 +344,11 @@ pub async fn security_layer(
         );
     }
     // The flash was shown by this response, unless this response sets a new one.
+    let flash_prefix = format!("{}=", cookie_name(FLASH_COOKIE, secure));
     let sets_flash = set
         .get_all(header::SET_COOKIE)
         .iter()
-        .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+        .any(|v| v.as_bytes().starts_with(flash_prefix.as_bytes()));
     if had_flash && !sets_flash {
         set.append(header::SET_COOKIE, clear_cookie(FLASH_COOKIE, secure));
     }
@@ -360,15 +384,18 @@ async fn api_token_request(
     now: Timestamp,
 ) -> Result<Response, AppError> {
     let hash = TokenHash::of(raw);
-    // Keyed by the hash, checked before any query: a flood costs no database work.
+    // The client's bucket of unknown tokens, apart from its anonymous calls.
+    let guesses_key = format!("g:{client}");
+    // Both checked before any query, so a flood costs no database work: the token's bucket, and
+    // the client's bucket of unknown tokens (a client that used it up guessing gets no further
+    // query). A valid token's requests are not charged to its client.
+    state.rate_limits.peek(&guesses_key, &state.config)?;
     state
         .rate_limits
         .check(&format!("t:{}", hash.as_str()), &state.config)?;
     let Some(grant) = state.db.find_valid_api_token(&hash, now).await? else {
         // Guessing tokens is hopeless (256 bits), but each guess costs a query: limit them.
-        state
-            .rate_limits
-            .check(&format!("a:{client}"), &state.config)?;
+        state.rate_limits.check(&guesses_key, &state.config)?;
         return Err(AppError::InvalidToken);
     };
     if grant
@@ -409,6 +436,34 @@ struct Bucket {
 const MAX_BUCKETS: usize = 100_000;
 
 impl RateLimiter {
+    /// Whether `key`'s bucket holds a request, without taking it; if not, how many seconds to
+    /// wait (as [`RateLimiter::check`] would answer).
+    pub fn peek(&self, key: &str, config: &crate::WebConfig) -> Result<(), AppError> {
+        let per_minute = config.api_requests_per_minute;
+        if per_minute == 0 {
+            return Ok(());
+        }
+        let capacity = f64::from(per_minute);
+        let rate = capacity / 60.0;
+        let buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(bucket) = buckets.get(key) else {
+            return Ok(());
+        };
+        let refilled = (bucket.tokens
+            + Instant::now().duration_since(bucket.at).as_secs_f64() * rate)
+            .min(capacity);
+        if refilled >= 1.0 {
+            Ok(())
+        } else {
+            Err(AppError::RateLimited {
+                retry_after: ((1.0 - refilled) / rate).ceil().max(1.0) as u64,
+            })
+        }
+    }
+
     /// Takes one request from `key`'s bucket, or says how many seconds to wait.
     pub fn check(&self, key: &str, config: &crate::WebConfig) -> Result<(), AppError> {
         let per_minute = config.api_requests_per_minute;
@@ -577,7 +632,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
             .ok_or_else(|| AppError::internal("security layer missing"))?;
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| AppError::PayloadTooLarge)?;
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    // Cut short, or stalled past the server's body timeout.
+                    AppError::BadRequest(
+                        "Le formulaire n'a pas été reçu en entier\u{a0}; envoyez-le de nouveau."
+                            .to_owned(),
+                    )
+                }
+            })?;
         let field: CsrfField = serde_urlencoded_from(&bytes)?;
         check_csrf(&ctx, &field.csrf)?;
         Ok(Self(serde_urlencoded_from(&bytes)?))

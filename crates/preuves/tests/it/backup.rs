@@ -290,6 +290,63 @@ fn damaged_or_foreign_archives_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
+/// A sworn statement's SHA-256 is recorded like a proof's: altered in an archive, the restore
+/// refuses it; altered in the data folder, the backup refuses it.
+#[test]
+fn a_tampered_sworn_statement_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    let archive = dir.path().join("b.tar");
+    let server = Server::start(&source, &[]);
+    let browser = Browser::sign_in(server.port, VENDOR_EMAIL, DEMO_PASSWORD);
+    create_data(&browser);
+    drop(server);
+    let out = preuves(&["backup", "--data-dir", path(&source), path(&archive)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // In the archive: one byte of the statement (the 20 000-byte PDF of `create_data`).
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let statement = pdf(20_000, 1);
+    let at = bytes
+        .windows(64)
+        .position(|w| w == &statement[..64])
+        .expect("the sworn statement in the archive")
+        + 5_000;
+    bytes[at] ^= 0x55;
+    let damaged = dir.path().join("damaged.tar");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let target = dir.path().join("t1");
+    let out = preuves(&["restore", "--data-dir", path(&target), path(&damaged)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("attestation sur l'honneur") && stderr(&out).contains("altéré"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!target.join("preuves.sqlite3").exists());
+
+    // In the data folder: the backup names it.
+    let stored = walk(&source.join("blobs/honour"))
+        .into_iter()
+        .next()
+        .expect("the sworn statement's blob");
+    let mut content = std::fs::read(&stored).unwrap();
+    content[5_000] ^= 0x55;
+    std::fs::write(&stored, &content).unwrap();
+    let out = preuves(&[
+        "backup",
+        "--data-dir",
+        path(&source),
+        path(&dir.path().join("b2.tar")),
+    ]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("attestation sur l'honneur") && stderr(&out).contains("SHA-256"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A blob recorded in the database but missing from the store makes the backup fail, naming it.
 #[test]
 fn a_backup_with_a_missing_file_fails() {

@@ -127,6 +127,62 @@ fn sessions_are_shared(storage: &[&str]) {
     assert!(!body.contains("Bonjour"), "signed out everywhere");
 }
 
+/// The real server closes a connection that sends nothing within `--header-timeout-seconds`,
+/// and one whose body stalls past `--body-timeout-seconds` (the bounds of issue 13).
+#[test]
+fn silent_and_stalled_connections_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let server = start(&[
+        "--data-dir",
+        &data,
+        "--header-timeout-seconds",
+        "1",
+        "--body-timeout-seconds",
+        "1",
+    ]);
+    let closed_within = |stream: &mut TcpStream| {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut received = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("still open after {:?}: {e}", started.elapsed()),
+            }
+        }
+        (
+            started.elapsed(),
+            String::from_utf8_lossy(&received).into_owned(),
+        )
+    };
+    let mut silent = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let (elapsed, _) = closed_within(&mut silent);
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+
+    let mut stalled = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stalled
+        .write_all(
+            format!(
+                "POST /connexion HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+                server.port
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let (elapsed, answer) = closed_within(&mut stalled);
+    assert!(elapsed < std::time::Duration::from_secs(8), "{elapsed:?}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
+}
+
 #[test]
 fn two_servers_share_sessions_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();

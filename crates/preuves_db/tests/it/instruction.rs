@@ -136,6 +136,8 @@ async fn draft(db: &Db, org: &Organisation, target: &str, spec: &Spec) -> Stored
         honour_statement: (!spec.names.is_empty()).then(|| HonourStatement {
             blob_key: format!("honour/{}", BLOBS.fetch_add(1, Ordering::Relaxed)),
             file_name: "attestation sur l'honneur.pdf".to_owned(),
+            sha256: None,
+            size: None,
         }),
     };
     db.create_candidature(org.id, &key(target, 2), &step, &Actor::System)

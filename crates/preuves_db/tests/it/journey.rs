@@ -329,11 +329,24 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
         edited.honour_statement = Some(preuves_db::HonourStatement {
             blob_key: "honour/0001".to_owned(),
             file_name: "attestation.pdf".to_owned(),
+            sha256: Some("ab".repeat(32)),
+            size: Some(1234),
         });
         let c3 = db
             .update_candidature_step(org.id, c.id, 2, &edited, &Actor::System)
             .await
             .unwrap();
+        // The sworn statement's SHA-256 and size are recorded, and listed for backups.
+        let honour = c3.step.honour_statement.clone().expect("recorded");
+        assert_eq!(honour.sha256.as_deref(), Some("ab".repeat(32).as_str()));
+        assert_eq!(honour.size, Some(1234));
+        let listed = db.referenced_blobs().await.unwrap();
+        let statement = listed
+            .iter()
+            .find(|r| r.key == "honour/0001")
+            .expect("listed");
+        assert_eq!(statement.sha256.as_deref(), Some("ab".repeat(32).as_str()));
+        assert_eq!(statement.size, Some(1234));
         assert!(
             c3.to_domain(&Siren::parse(VENDOR).unwrap())
                 .honour_statement

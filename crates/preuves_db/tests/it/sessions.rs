@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use preuves_db::{Actor, Db, NewSession, NewUser, Role, Timestamp, TokenHash, User};
+use preuves_db::{
+    Actor, Db, LoginAttempt, LoginLimits, NewSession, NewUser, Role, Timestamp, TokenHash, User,
+};
 
 use crate::helpers::for_each_backend;
 
@@ -193,6 +195,82 @@ async fn login_failures_are_counted_per_email_and_per_address_in_a_window() {
             db.purge_login_failures(t0.plus(minute * 3)).await.unwrap(),
             1
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_in_attempts_are_reserved_atomically_within_their_limits() {
+    for_each_backend(|db| async move {
+        let user = instructor(&db, "dora@ans.example").await;
+        let t0 = Timestamp::from_millis(1_800_000_000_000);
+        let limits = LoginLimits {
+            since: t0.minus(HOUR),
+            per_email_and_client: 5,
+            per_client: 3,
+            per_email: 8,
+        };
+        // Twenty at once for one account from one client: five reserved, whatever the timing.
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                db.reserve_login_attempt("Dora@ans.example", "10.0.0.1", t0, &limits)
+                    .await
+                    .unwrap()
+            });
+        }
+        let attempts = tasks.join_all().await;
+        let reserved: Vec<LoginAttempt> = attempts.into_iter().flatten().collect();
+        assert_eq!(reserved.len(), 5);
+        // Pending attempts do not count against the client: another account may try.
+        let other = db
+            .reserve_login_attempt("eve@ans.example", "10.0.0.1", t0, &limits)
+            .await
+            .unwrap()
+            .expect("pending attempts are not the client's failures");
+        db.release_login_attempt(other, "eve@ans.example", "10.0.0.1")
+            .await
+            .unwrap();
+        // Settled, they do: the client is held for every account.
+        for attempt in &reserved[..3] {
+            db.settle_login_failure(*attempt).await.unwrap();
+        }
+        assert!(
+            db.reserve_login_attempt("eve@ans.example", "10.0.0.1", t0, &limits)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Another client may still try this account, up to the limit for the address.
+        for _ in 0..3 {
+            assert!(
+                db.reserve_login_attempt("dora@ans.example", "10.0.0.2", t0, &limits)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        assert!(
+            db.reserve_login_attempt("dora@ans.example", "10.0.0.3", t0, &limits)
+                .await
+                .unwrap()
+                .is_none(),
+            "eight for the address from every client"
+        );
+        // An administrator's unlock forgets them all, audited.
+        assert_eq!(db.unlock_sign_in(user.id, &Actor::System).await.unwrap(), 8);
+        assert!(
+            db.reserve_login_attempt("dora@ans.example", "10.0.0.1", t0, &limits)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let entries = db
+            .audit_entries_for("user", &user.id.0.to_string())
+            .await
+            .unwrap();
+        assert!(entries.iter().any(|e| e.action == "user.unlock"));
     })
     .await;
 }

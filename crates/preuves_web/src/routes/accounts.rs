@@ -25,7 +25,7 @@ const MAX_NAME: usize = 200;
 /// Shortest password accepted.
 pub(crate) const MIN_PASSWORD: usize = 12;
 /// Longest password accepted (hashing cost grows with length).
-const MAX_PASSWORD: usize = 1024;
+pub(crate) const MAX_PASSWORD: usize = 1024;
 
 /// A SIREN in French reading form: `732 829 320`.
 pub(crate) fn siren_display(siren: &Siren) -> String {
@@ -501,6 +501,28 @@ pub(crate) async fn disable_user(
         "/admin/utilisateurs",
         &format!(
             "Le compte de {} est désactivé\u{a0}; ses sessions ont été fermées.",
+            user.display_name
+        ),
+        state.config.secure_cookies,
+    ))
+}
+
+/// `POST /admin/utilisateurs/{id}/debloquer`: forgets the account's failed sign-ins, so that it
+/// can sign in at once (audited).
+pub(crate) async fn unlock_user(
+    State(state): State<AppState>,
+    AdminCap(admin): AdminCap,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let id = user_id(&id)?;
+    let user = state.db.find_user(id).await?.ok_or(AppError::NotFound)?;
+    let forgotten = state.db.unlock_sign_in(id, &Actor::User(admin.id)).await?;
+    tracing::info!(user = id.0, forgotten, "sign-in unlocked");
+    Ok(redirect_with_flash(
+        "/admin/utilisateurs",
+        &format!(
+            "La connexion de {} est débloquée\u{a0}: ses échecs de connexion récents sont oubliés.",
             user.display_name
         ),
         state.config.secure_cookies,

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use preuves_db::{Actor, NewSession, Timestamp, TokenHash};
+use preuves_db::{Actor, LoginLimits, NewSession, Timestamp, TokenHash};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -29,12 +29,32 @@ pub(crate) struct NextQuery {
     suivant: String,
 }
 
-/// Only a local path may follow sign-in (no open redirect).
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_owned()
-    } else {
-        "/".to_owned()
+/// The page to go to after sign-in: `next` if it is a path of this site, else the home page (no
+/// open redirect). `next` is resolved as a URL against a fixed origin and accepted only if it
+/// stays on that origin as an absolute path (`/...`, not `//host`); backslashes and control
+/// characters, which browsers and URL parsers drop or reinterpret, are refused outright. What is
+/// returned is the parsed URL's own serialisation: percent-encoded, fit for a `Location` header.
+pub(crate) fn safe_next(next: &str) -> String {
+    const ORIGIN: &str = "https://preuves.invalid/";
+    let home = || "/".to_owned();
+    if !next.starts_with('/')
+        || next.starts_with("//")
+        || next.chars().any(|c| c == '\\' || c.is_control())
+    {
+        return home();
+    }
+    let Ok(base) = url::Url::parse(ORIGIN) else {
+        return home();
+    };
+    match base.join(next) {
+        Ok(target)
+            if target.origin() == base.origin()
+                && target.path().starts_with('/')
+                && !target.path().starts_with("//") =>
+        {
+            target[url::Position::BeforePath..].to_owned()
+        }
+        _ => home(),
     }
 }
 
@@ -71,18 +91,24 @@ pub(crate) async fn sign_in(
     let email = form.email.trim().to_owned();
     let now = Timestamp::now();
     let config = &state.config;
-    let counts = state
+    // The attempt is counted before the password is checked: parallel attempts cannot all pass
+    // the limit before any of them is recorded.
+    let limits = LoginLimits {
+        since: now.minus(config.throttle_window),
+        per_email_and_client: config.max_failures_per_email,
+        per_client: config.max_failures_per_client,
+        per_email: config.max_failures_per_email_all_clients,
+    };
+    let Some(attempt) = state
         .db
-        .count_login_failures(&email, &ctx.client, now.minus(config.throttle_window))
-        .await?;
-    if counts.by_email >= config.max_failures_per_email
-        || counts.by_address >= config.max_failures_per_client
-    {
+        .reserve_login_attempt(&email, &ctx.client, now, &limits)
+        .await?
+    else {
         tracing::warn!(client = %ctx.client, "sign-in throttled");
         return Err(AppError::TooManyRequests {
             retry_after: config.throttle_window.as_secs(),
         });
-    }
+    };
 
     let credentials = if email.is_empty() {
         None
@@ -96,10 +122,8 @@ pub(crate) async fn sign_in(
     )
     .await?;
     let Some(user) = credentials.filter(|_| ok && active).map(|c| c.user) else {
-        state
-            .db
-            .record_login_failure(&email, &ctx.client, now)
-            .await?;
+        // The reserved attempt stays recorded: the failure.
+        state.db.settle_login_failure(attempt).await?;
         let page = LoginPage {
             chrome: Chrome::new(&ctx, "Connexion", "connexion"),
             email,
@@ -109,7 +133,10 @@ pub(crate) async fn sign_in(
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
 
-    state.db.clear_login_failures(&email).await?;
+    state
+        .db
+        .release_login_attempt(attempt, &email, &ctx.client)
+        .await?;
     // A new session at every sign-in: a token known before sign-in is worthless after it.
     if let Some(old) = ctx.session.as_ref() {
         state
@@ -127,7 +154,7 @@ pub(crate) async fn sign_in(
                 user: user.id,
                 csrf_token: &csrf,
                 now,
-                expires_at: now.plus(SESSION_IDLE),
+                expires_at: now.plus(SESSION_IDLE.min(config.session_max_lifetime)),
             },
             &Actor::User(user.id),
         )

@@ -9,6 +9,7 @@ mod guide;
 mod health;
 mod home;
 pub(crate) mod instruction;
+mod password;
 mod proofs;
 mod public;
 mod register;
@@ -29,6 +30,10 @@ pub(crate) fn routes() -> Router<AppState> {
         // Personal API tokens, managed by their owner.
         .route("/compte/jetons", get(tokens::list).post(tokens::create))
         .route("/compte/jetons/{id}/revoquer", post(tokens::revoke))
+        .route(
+            "/compte/mot-de-passe",
+            get(password::form).post(password::change),
+        )
         .route("/", get(home::show))
         .route("/static/app.css", get(home::stylesheet))
         .route("/static/app.js", get(home::script))
@@ -57,6 +62,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/admin/utilisateurs/{id}/reactiver",
             post(accounts::enable_user),
+        )
+        .route(
+            "/admin/utilisateurs/{id}/debloquer",
+            post(accounts::unlock_user),
         )
         .route("/referencements", get(register::list))
         .route("/referencements/{nru}", get(register::detail))

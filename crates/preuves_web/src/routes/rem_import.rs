@@ -227,7 +227,11 @@ async fn small_text(field: &mut Field<'_>, budget: &mut usize) -> Result<String,
 /// The file's own name, without any folder a browser may have sent.
 fn file_name_of(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    base.chars().filter(|c| !c.is_control()).take(200).collect()
+    // Control characters and bidirectional controls (a name that displays as another) go.
+    base.chars()
+        .filter(|&c| !c.is_control() && !preuves_db::text::is_bidi_control(c))
+        .take(200)
+        .collect()
 }
 
 /// Reads the upload, checking the CSRF token before anything else and the size while reading.

@@ -56,7 +56,7 @@ async fn sign_in_sets_a_protected_session_cookie_and_redirects() {
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("preuves_session="))
+        .find(|v| v.starts_with("__Host-preuves_session="))
         .expect("a session cookie");
     for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");

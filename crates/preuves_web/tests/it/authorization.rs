@@ -378,6 +378,11 @@ fn get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
             [S, F, F, O],
         ),
         ("/compte/jetons", "/compte/jetons".into(), [S, O, O, O]),
+        (
+            "/compte/mot-de-passe",
+            "/compte/mot-de-passe".into(),
+            [S, O, O, O],
+        ),
     ]
 }
 
@@ -395,6 +400,10 @@ fn post_routes(w: &World) -> Vec<(&'static str, String)> {
         (
             "/admin/utilisateurs/{id}/reactiver",
             format!("/admin/utilisateurs/{u}/reactiver"),
+        ),
+        (
+            "/admin/utilisateurs/{id}/debloquer",
+            format!("/admin/utilisateurs/{u}/debloquer"),
         ),
         ("/admin/referencements", "/admin/referencements".into()),
         ("/admin/import", "/admin/import".into()),
@@ -551,15 +560,22 @@ fn every_route_is_in_the_matrix() {
         "/verifier/{nru}",
         "/referencements/{nru}/attestation",
         "/compte/jetons",
+        "/compte/mot-de-passe",
     ];
-    // A user's own tokens (another user's token is a 404: tested in `api_tokens`).
-    let account_posts = ["/compte/jetons", "/compte/jetons/{id}/revoquer"];
+    // A user's own tokens (another user's token is a 404: tested in `api_tokens`) and password
+    // (tested in `security`).
+    let account_posts = [
+        "/compte/jetons",
+        "/compte/jetons/{id}/revoquer",
+        "/compte/mot-de-passe",
+    ];
     known.extend(account_posts);
     let posts = [
         "/admin/organisations",
         "/admin/utilisateurs",
         "/admin/utilisateurs/{id}/desactiver",
         "/admin/utilisateurs/{id}/reactiver",
+        "/admin/utilisateurs/{id}/debloquer",
         "/admin/referencements",
         "/admin/import",
     ];

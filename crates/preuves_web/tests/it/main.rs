@@ -12,4 +12,5 @@ mod guide;
 mod instruction;
 mod journey;
 mod register;
+mod security;
 mod support;

@@ -185,6 +185,15 @@ pub(crate) fn csrf_of(html: &str) -> Option<String> {
 }
 
 impl Client {
+    /// A browser over any router (tests that build their own).
+    pub(crate) fn over(router: Router) -> Self {
+        Self {
+            router,
+            cookies: BTreeMap::new(),
+            csrf: None,
+        }
+    }
+
     /// Sends a request with the cookies; stores the cookies and CSRF token it gets back.
     pub(crate) async fn send(&mut self, request: Request<Body>) -> TestResponse {
         let (mut parts, body) = request.into_parts();
@@ -211,7 +220,7 @@ impl Client {
             let set = set.to_str().expect("ascii cookie");
             let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
             let (name, value) = pair.split_once('=').expect("name=value");
-            if name == "preuves_session" {
+            if name.trim_start_matches("__Host-") == "preuves_session" {
                 // A new session has its own CSRF token: the next form fetches a page first.
                 self.csrf = None;
             }
