@@ -3,7 +3,7 @@
 //! - `serve` runs the platform (embedded SQLite by default, PostgreSQL with `--database-url`);
 //!   `--demo` loads the demonstration catalogue and accounts.
 //! - `migrate`, `create-user` and `import` administer a platform's database.
-//! - `simulate` evaluates a scenario file (`DOMAIN.md` §7) against a catalogue directory and
+//! - `simulate` evaluates a scenario file (`docs/rules.md`) against a catalogue directory and
 //!   prints the proof plan; `check-catalogue` loads a catalogue and reports what its import found.
 //!
 //! - `audit verify` checks the audit trail's hash chain.
@@ -63,7 +63,7 @@ enum Command {
     CreateUser(admin::CreateUserArgs),
     /// Imports a REM file (CSV or XLSX) as a new version of a dispositif's REM.
     Import(admin::ImportArgs),
-    /// Computes the proof plan of a scenario file (JSON of DOMAIN.md §7) and prints it.
+    /// Computes the proof plan of a scenario file (JSON of docs/rules.md) and prints it.
     Simulate {
         /// The catalogue.toml of a catalogue directory.
         #[arg(long, env = "PREUVES_CATALOGUE")]
@@ -71,7 +71,7 @@ enum Command {
         /// The scenario file (JSON).
         #[arg(long)]
         scenario: PathBuf,
-        /// `json` (the answer of DOMAIN.md §7) or `text` (a table for a person).
+        /// `json` (the answer of docs/rules.md) or `text` (a table for a person).
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },

@@ -1,5 +1,5 @@
 //! Candidatures: the administrative step, submission with its frozen plan, late NRUs (R5) and
-//! the lifecycle of `DOMAIN.md` §6.
+//! the lifecycle of `docs/rules.md`.
 //!
 //! A candidature is opened as a draft on a vague-2 dispositif and pinned to the REM version
 //! current at that moment ([`StoredCandidature::rem_version`]); a later REM import never changes
@@ -46,7 +46,7 @@ impl fmt::Display for CandidatureId {
     }
 }
 
-/// Where a candidature is in its lifecycle (`DOMAIN.md` §6).
+/// Where a candidature is in its lifecycle (`docs/rules.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CandidatureStatus {
@@ -682,7 +682,9 @@ impl Db {
         .bind(json_text(&step.optional_profiles)?)
         .bind(step.version.as_str())
         .bind(json_text(&step.nrus)?)
-        .bind(json_text(&step.additional_components)?)
+        .bind(json_text(&crate::text::components_without_bidi_controls(
+            &step.additional_components,
+        ))?)
         .bind(json_text(&crate::text::names_without_bidi_controls(
             &step.commercial_names,
         ))?)
@@ -746,7 +748,9 @@ impl Db {
         .bind(json_text(&step.optional_profiles)?)
         .bind(step.version.as_str())
         .bind(json_text(&step.nrus)?)
-        .bind(json_text(&step.additional_components)?)
+        .bind(json_text(&crate::text::components_without_bidi_controls(
+            &step.additional_components,
+        ))?)
         .bind(json_text(&crate::text::names_without_bidi_controls(
             &step.commercial_names,
         ))?)

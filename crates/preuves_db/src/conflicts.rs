@@ -15,7 +15,7 @@ pub const NOT_DRAFT: &str = "candidature_not_draft";
 pub const ALREADY_SUBMITTED: &str = "candidature_already_submitted";
 /// Submission of an incomplete dossier without the explicit confirmation.
 pub const INCOMPLETE_DOSSIER: &str = "dossier_incomplete";
-/// A status change that the lifecycle (`DOMAIN.md` §6) does not allow from the current status.
+/// A status change that the lifecycle (`docs/rules.md`) does not allow from the current status.
 pub const INVALID_TRANSITION: &str = "candidature_invalid_transition";
 /// Late NRUs (R5) can only be entered on a submitted candidature still under review.
 pub const NOT_SUBMITTED: &str = "candidature_not_submitted";

@@ -1,4 +1,4 @@
-//! Instruction (`DOMAIN.md` §6): the instructors' queue, who holds a candidature, verdicts per
+//! Instruction (`docs/rules.md`): the instructors' queue, who holds a candidature, verdicts per
 //! deposited proof, complement requests and their answers, and a candidature's history.
 //!
 //! **Holding.** A candidature under review may be held by one instructor

@@ -19,6 +19,19 @@ pub fn names_without_bidi_controls(names: &[String]) -> Vec<String> {
     names.iter().map(|n| without_bidi_controls(n)).collect()
 }
 
+/// Additional components with their names without bidirectional controls.
+pub fn components_without_bidi_controls(
+    components: &[preuves_domain::AdditionalComponent],
+) -> Vec<preuves_domain::AdditionalComponent> {
+    components
+        .iter()
+        .map(|c| preuves_domain::AdditionalComponent {
+            name: without_bidi_controls(&c.name),
+            chapters: c.chapters.clone(),
+        })
+        .collect()
+}
+
 /// Folds `s` for search: lower case, diacritics removed, ligatures expanded.
 pub(crate) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

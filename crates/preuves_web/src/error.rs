@@ -14,7 +14,7 @@ use preuves_domain::Refusal;
 /// One error of a JSON answer: a stable code, a French message, and the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorItem {
-    /// The stable code (a refusal code of `DOMAIN.md` §4, a conflict's name, `invalid_field`...).
+    /// The stable code (a refusal code of `docs/rules.md`, a conflict's name, `invalid_field`...).
     pub code: &'static str,
     /// What is wrong and what to do, in French.
     pub message: String,

@@ -279,8 +279,9 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
         let mut edited = c.step.clone();
         edited.nrus = vec![Nru::parse("REF-DPI-2-0001").unwrap()];
         edited.commercial_names = vec!["A Santé".to_owned()];
+        // A component name is stored without its bidirectional controls, like every free-text name.
         edited.additional_components = vec![AdditionalComponent {
-            name: "Module INS".to_owned(),
+            name: "Module\u{202e} INS\u{2069}".to_owned(),
             chapters: vec![ChapterCode::parse("INS").unwrap()],
         }];
         let c2 = db
@@ -288,6 +289,7 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
             .await
             .unwrap();
         assert_eq!(c2.revision, 2);
+        edited.additional_components[0].name = "Module INS".to_owned();
         assert_eq!(c2.step, edited);
 
         // The engine computes the plan from the stored step.

@@ -307,7 +307,7 @@ pub(crate) struct PlanDto {
     frozen: bool,
     /// Whether the engine could compute it; if not, `errors` says why.
     computed: bool,
-    /// The engine's refusals (stable codes of `DOMAIN.md` §4, with the field concerned).
+    /// The engine's refusals (stable codes of `docs/rules.md`, with the field concerned).
     errors: Vec<ErrorEntry>,
     /// Refusals that block submission only (`missing_honour_statement`).
     warnings: Vec<ErrorEntry>,
@@ -1311,7 +1311,7 @@ pub(crate) struct SubmitBody {
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Déjà déposée, modifiée entre-temps, ou dossier incomplet sans confirmation (`dossier_incomplete`)", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
-        (status = 422, description = "Refus du moteur (codes de DOMAIN.md §4, dont `missing_honour_statement`)", body = ErrorBody),
+        (status = 422, description = "Refus du moteur (codes de docs/rules.md, dont `missing_honour_statement`)", body = ErrorBody),
         (status = 429, description = "Trop de requêtes", body = ErrorBody),
     )
 )]

@@ -11,7 +11,7 @@
 //!
 //! Errors all have one shape, `{"errors":[{"code","message","field"?}]}` (written by
 //! [`crate::layout::render_errors`]); rule refusals carry the engine's stable codes of
-//! `DOMAIN.md` §4 and the field they concern. Lists are paginated (`page` from 1, `size` up to
+//! `docs/rules.md` and the field they concern. Lists are paginated (`page` from 1, `size` up to
 //! [`MAX_PAGE_SIZE`]) and answer `{"items","page","size","total"}`; instants are ISO 8601 in UTC,
 //! days ISO 8601 dates.
 //!
@@ -259,10 +259,12 @@ impl utoipa::Modify for SecurityAddon {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                // The name a deployment uses (HTTPS); `--insecure-cookies` drops the prefix.
                 utoipa::openapi::security::ApiKeyValue::with_description(
-                    crate::security::SESSION_COOKIE,
+                    crate::security::cookie_name(crate::security::SESSION_COOKIE, true),
                     "Session du navigateur ; les écritures doivent envoyer son jeton CSRF dans \
-                     l'en-tête X-CSRF-Token.",
+                     l'en-tête X-CSRF-Token. Le cookie s'appelle `preuves_session`, sans le \
+                     préfixe `__Host-`, sur un serveur lancé avec --insecure-cookies.",
                 ),
             )),
         );
@@ -299,7 +301,7 @@ pub(crate) struct ErrorBody {
 /// One error.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ErrorEntry {
-    /// The stable code: a refusal code of `DOMAIN.md` §4 (`unknown_nru`, `version_lower`...), a
+    /// The stable code: a refusal code of `docs/rules.md` (`unknown_nru`, `version_lower`...), a
     /// state conflict (`stale_revision`, `candidature_not_draft`...), or a protocol error
     /// (`unauthenticated`, `invalid_token`, `insufficient_scope`, `forbidden`, `not_found`,
     /// `invalid_body`, `invalid_parameter`, `too_many_requests`...).

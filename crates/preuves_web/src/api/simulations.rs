@@ -1,4 +1,4 @@
-//! `POST /api/v1/simulations`: the what-if simulation of `DOMAIN.md` §7 over HTTP.
+//! `POST /api/v1/simulations`: the what-if simulation of `docs/rules.md` over HTTP.
 //!
 //! The body is the scenario file `preuves simulate` reads, parsed by the same
 //! [`ScenarioFile::from_json`] (unknown keys refused, every id validated, errors with line,
@@ -139,7 +139,7 @@ pub(crate) struct SimulationParams {
     compact: Option<bool>,
 }
 
-/// A referencing of the scenario (`DOMAIN.md` §7).
+/// A referencing of the scenario (`docs/rules.md`).
 #[derive(ToSchema)]
 #[schema(as = ScenarioReferencing)]
 #[expect(
@@ -217,7 +217,7 @@ struct CandidatureDoc {
     complete_on: Option<String>,
 }
 
-/// The scenario file of `DOMAIN.md` §7 (unknown keys are refused).
+/// The scenario file of `docs/rules.md` (unknown keys are refused).
 #[derive(ToSchema)]
 #[schema(as = Scenario)]
 #[expect(
@@ -239,7 +239,7 @@ struct ScenarioDoc {
     reason = "documents the wire format of preuves_domain::scenario"
 )]
 struct AnswerErrorDoc {
-    /// The stable code of `DOMAIN.md` §4.
+    /// The stable code of `docs/rules.md`.
     code: String,
     /// The French message, naming the rule and the NRU.
     message: String,
@@ -312,7 +312,7 @@ struct RequirementDoc {
     reason: Option<ReasonDoc>,
 }
 
-/// The answer of `preuves simulate` (`DOMAIN.md` §7): with errors, `summary` is `null` and
+/// The answer of `preuves simulate` (`docs/rules.md`): with errors, `summary` is `null` and
 /// `requirements` empty.
 #[derive(ToSchema)]
 #[schema(as = Answer)]
@@ -338,7 +338,7 @@ struct AnswerDoc {
     operation_id = "simulations_simulate",
     tag = "simulation",
     summary = "Simule le plan de preuves d'une candidature sur le catalogue de la plateforme",
-    description = "Prend le fichier de scénario de `preuves simulate` (DOMAIN.md §7) et répond \
+    description = "Prend le fichier de scénario de `preuves simulate` (docs/rules.md) et répond \
         exactement ce que la commande imprime pour la même entrée et le même catalogue. Les refus \
         du moteur sont dans la réponse (200), pas des erreurs HTTP.",
     params(SimulationParams),
