@@ -88,6 +88,19 @@ impl Default for WebConfig {
     }
 }
 
+impl WebConfig {
+    /// The sign-in limits in force at `now`: a sign-in and the current password asked by a
+    /// password change count against the same ones.
+    pub(crate) fn login_limits(&self, now: preuves_db::Timestamp) -> preuves_db::LoginLimits {
+        preuves_db::LoginLimits {
+            since: now.minus(self.throttle_window),
+            per_email_and_client: self.max_failures_per_email,
+            per_client: self.max_failures_per_client,
+            per_email: self.max_failures_per_email_all_clients,
+        }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {

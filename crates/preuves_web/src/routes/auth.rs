@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use preuves_db::{Actor, LoginLimits, NewSession, Timestamp, TokenHash};
+use preuves_db::{Actor, NewSession, Timestamp, TokenHash};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -93,12 +93,7 @@ pub(crate) async fn sign_in(
     let config = &state.config;
     // The attempt is counted before the password is checked: parallel attempts cannot all pass
     // the limit before any of them is recorded.
-    let limits = LoginLimits {
-        since: now.minus(config.throttle_window),
-        per_email_and_client: config.max_failures_per_email,
-        per_client: config.max_failures_per_client,
-        per_email: config.max_failures_per_email_all_clients,
-    };
+    let limits = config.login_limits(now);
     let Some(attempt) = state
         .db
         .reserve_login_attempt(&email, &ctx.client, now, &limits)

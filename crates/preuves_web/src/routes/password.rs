@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{Actor, LoginLimits, Timestamp};
+use preuves_db::{Actor, Timestamp};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -87,12 +87,7 @@ pub(crate) async fn change(
     // The current password is checked like a sign-in: throttled, the attempt counted first.
     let now = Timestamp::now();
     let config = &state.config;
-    let limits = LoginLimits {
-        since: now.minus(config.throttle_window),
-        per_email_and_client: config.max_failures_per_email,
-        per_client: config.max_failures_per_client,
-        per_email: config.max_failures_per_email_all_clients,
-    };
+    let limits = config.login_limits(now);
     let Some(attempt) = state
         .db
         .reserve_login_attempt(&user.email, &ctx.client, now, &limits)
