@@ -11,7 +11,8 @@ use std::fmt;
 
 use preuves_domain::{
     Catalogue, ChapterCode, Dispositif, DispositifCode, DispositifKey, EquivalencePair, IsoDate,
-    Perimeter, Profile, ProofSpec, Rem, Requirement, RequirementId, Scenario, SocleId, Wave,
+    Perimeter, Profile, ProofSpec, Rem, RemVersionLabel, Requirement, RequirementId, Scenario, SocleId,
+    Wave,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -49,8 +50,12 @@ pub struct RemVersion {
     pub id: RemVersionId,
     /// The dispositif.
     pub dispositif: DispositifKey,
-    /// The version number: 1, 2, 3… per dispositif.
+    /// The version number: 1, 2, 3… per dispositif, in import order (internal: people see
+    /// [`RemVersion::label`]).
     pub version: i64,
+    /// The REM's own version label, unique per dispositif: what pages, the API and attestations
+    /// show.
+    pub label: RemVersionLabel,
     /// The imported file's name.
     pub source_name: String,
     /// The imported file's SHA-256, hexadecimal.
@@ -342,6 +347,7 @@ struct RemVersionRow {
     code: String,
     wave: i64,
     version: i64,
+    label: String,
     source_name: String,
     sha256: String,
     row_count: i64,
@@ -356,6 +362,7 @@ crate::row::impl_from_row!(RemVersionRow {
     code,
     wave,
     version,
+    label,
     source_name,
     sha256,
     row_count,
@@ -365,7 +372,7 @@ crate::row::impl_from_row!(RemVersionRow {
 });
 
 const REM_VERSION_SELECT: &str = "SELECT v.id, v.dispositif_id, d.code, d.wave, v.version, \
-     v.source_name, v.sha256, v.row_count, v.requirement_count, v.imported_at, v.imported_by \
+     v.label, v.source_name, v.sha256, v.row_count, v.requirement_count, v.imported_at, v.imported_by \
      FROM rem_versions v JOIN dispositifs d ON d.id = v.dispositif_id";
 
 /// Keeps, in a query on `rem_versions v`, only each dispositif's latest version.
@@ -379,6 +386,7 @@ impl TryFrom<RemVersionRow> for RemVersion {
             id: RemVersionId(r.id),
             dispositif: key_of(&r.code, r.wave)?,
             version: r.version,
+            label: RemVersionLabel::parse(&r.label).map_err(DbError::corrupt)?,
             source_name: r.source_name,
             sha256: r.sha256,
             row_count: r.row_count,
@@ -649,13 +657,19 @@ impl Db {
         rows: i64,
         actor: &Actor,
     ) -> Result<RemVersion> {
-        self.import_rem_version_with_report(key, rem, source_name, sha256, rows, None, actor)
+        self.import_rem_version_with_report(key, rem, source_name, sha256, rows, None, None, actor)
             .await
     }
 
     /// Like [`Db::import_rem_version`], keeping with the version the importer's report (its
     /// warnings, as JSON text; the shape is the caller's), in the same transaction. The report
     /// is read back by [`Db::rem_version_report`].
+    ///
+    /// `label` is the REM's own version label; without one, the version gets the first integer
+    /// from its import number up that the dispositif does not use yet (`1`, `2`, ...). A label the
+    /// dispositif already has is refused with [`constraints::REM_VERSION_LABEL`].
+    ///
+    /// [`constraints::REM_VERSION_LABEL`]: crate::constraints::REM_VERSION_LABEL
     #[expect(clippy::too_many_arguments, reason = "one row's columns")]
     pub async fn import_rem_version_with_report(
         &self,
@@ -664,6 +678,7 @@ impl Db {
         source_name: &str,
         sha256: &str,
         rows: i64,
+        label: Option<&RemVersionLabel>,
         report: Option<&str>,
         actor: &Actor,
     ) -> Result<RemVersion> {
@@ -680,15 +695,31 @@ impl Db {
         .bind(dispositif.id)
         .fetch_one(tx.conn())
         .await?;
+        let taken: Vec<(String,)> =
+            sqlx::query_as("SELECT label FROM rem_versions WHERE dispositif_id = $1")
+                .bind(dispositif.id)
+                .fetch_all(tx.conn())
+                .await?;
+        let label = match label {
+            Some(l) => l.clone(),
+            None => {
+                let mut n = next;
+                while taken.iter().any(|(t,)| *t == n.to_string()) {
+                    n += 1;
+                }
+                RemVersionLabel::parse(&n.to_string()).map_err(DbError::corrupt)?
+            }
+        };
         let now = Timestamp::now().as_millis();
         let count = i64::try_from(rem.requirements().len()).unwrap_or(i64::MAX);
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO rem_versions (dispositif_id, version, source_name, sha256, row_count, \
-             requirement_count, imported_at, imported_by, report) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO rem_versions (dispositif_id, version, label, source_name, sha256, \
+             row_count, requirement_count, imported_at, imported_by, report) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(dispositif.id)
         .bind(next)
+        .bind(label.as_str())
         .bind(source_name)
         .bind(sha256)
         .bind(rows)
@@ -742,7 +773,7 @@ impl Db {
             &id.to_string(),
             json!({
                 "dispositif": { "code": key.code, "wave": key.wave },
-                "version": next, "source_name": source_name, "sha256": sha256,
+                "version": next, "label": label, "source_name": source_name, "sha256": sha256,
                 "rows": rows, "requirements": count,
             }),
         )
@@ -752,6 +783,7 @@ impl Db {
             id: RemVersionId(id),
             dispositif: key.clone(),
             version: next,
+            label,
             source_name: source_name.to_owned(),
             sha256: sha256.to_owned(),
             row_count: rows,
@@ -793,12 +825,14 @@ impl Db {
                 continue;
             }
             let version = self
-                .import_rem_version(
+                .import_rem_version_with_report(
                     &d.key,
                     rem,
                     source_name,
                     &rem_digest(rem)?,
                     rem_rows(rem),
+                    Some(&d.rem_version),
+                    None,
                     actor,
                 )
                 .await?;

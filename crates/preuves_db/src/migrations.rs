@@ -42,6 +42,7 @@ const SQLITE: &[Embedded] = &[
     migration!("sqlite", 20261126000004, "api_tokens"),
     migration!("sqlite", 20261203000001, "honour_sha256"),
     migration!("sqlite", 20261203000002, "login_attempts"),
+    migration!("sqlite", 20261203000003, "rem_version_labels"),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -51,6 +52,7 @@ const POSTGRES: &[Embedded] = &[
     migration!("postgres", 20261126000004, "api_tokens"),
     migration!("postgres", 20261203000001, "honour_sha256"),
     migration!("postgres", 20261203000002, "login_attempts"),
+    migration!("postgres", 20261203000003, "rem_version_labels"),
 ];
 
 /// The embedded migrations of one backend, as a source sqlx's [`Migrator`] resolves.

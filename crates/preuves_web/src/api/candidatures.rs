@@ -69,8 +69,10 @@ pub(crate) struct CandidatureDto {
     organisation: i64,
     /// The target dispositif (vague 2).
     dispositif: DispositifRef,
-    /// The REM version it is pinned to (current when it was opened; never changes).
+    /// The id of the REM version it is pinned to (current when it was opened; never changes).
     rem_version: i64,
+    /// That REM version's own label (`1`, `2026-03`...), the one to show.
+    rem_version_label: String,
     /// `draft`, `submitted`, `in_instruction`, `complement_requested`, `referenced` or `refused`.
     status: String,
     /// The solution's id.
@@ -116,6 +118,7 @@ impl CandidatureDto {
             organisation: c.organisation.0,
             dispositif: DispositifRef::of(&c.target),
             rem_version: c.rem_version.0,
+            rem_version_label: c.rem_version_label.to_string(),
             status: c.status.code().to_owned(),
             solution: c.step.solution.0,
             solution_name: c.solution_name.clone(),
@@ -301,8 +304,10 @@ pub(crate) struct PlanSummaryDto {
 pub(crate) struct PlanDto {
     /// The candidature.
     candidature: i64,
-    /// The REM version it is computed on.
+    /// The id of the REM version it is computed on.
     rem_version: i64,
+    /// That REM version's own label, the one to show.
+    rem_version_label: String,
     /// Whether this is the plan frozen at submission.
     frozen: bool,
     /// Whether the engine could compute it; if not, `errors` says why.
@@ -335,6 +340,7 @@ pub(crate) fn plan_dto(c: &StoredCandidature, live: &LivePlan, proofs: &[StoredP
     let mut dto = PlanDto {
         candidature: c.id.0,
         rem_version: c.rem_version.0,
+        rem_version_label: c.rem_version_label.to_string(),
         frozen,
         computed: false,
         errors: Vec::new(),

@@ -27,8 +27,10 @@ pub(crate) struct RemVersionDto {
     id: i64,
     /// Its dispositif.
     dispositif: DispositifRef,
-    /// Its number for the dispositif, from 1.
+    /// Its number for the dispositif, from 1, in import order (internal: people see `label`).
     version: i64,
+    /// The REM's own version label, unique per dispositif.
+    label: String,
     /// The imported file's name.
     source_name: String,
     /// Rows of the file.
@@ -45,6 +47,7 @@ impl RemVersionDto {
             id: v.id.0,
             dispositif: DispositifRef::of(&v.dispositif),
             version: v.version,
+            label: v.label.to_string(),
             source_name: v.source_name.clone(),
             row_count: v.row_count,
             requirement_count: v.requirement_count,

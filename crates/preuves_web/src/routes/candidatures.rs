@@ -495,7 +495,12 @@ fn step_page(
         names_need_honour,
         rem_label: sc
             .candidature
-            .map(|c| format!("version {} du REM (figée à l'ouverture)", c.rem_version))
+            .map(|c| {
+                format!(
+                    "version {} du REM (figée à l'ouverture)",
+                    c.rem_version_label
+                )
+            })
             .unwrap_or_else(|| "version en vigueur du REM".to_owned()),
         form,
         errors,

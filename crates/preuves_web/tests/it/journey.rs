@@ -7,13 +7,19 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use preuves_db::{Actor, CandidatureId, CandidatureStatus, NewReferencing, OrganisationId, Role};
 use preuves_domain::scenario::ScenarioFile;
-use preuves_domain::{DispositifKey, IsoDate, Status};
+use preuves_domain::{DispositifKey, IsoDate, Nru, ParisTime, Status};
 use preuves_web::WebConfig;
 use sha2::{Digest, Sha256};
 
 use crate::support::{Client, TestApp, TestResponse};
 
 const SIREN: &str = "732829320";
+
+/// The Paris calendar day `days` days from now.
+pub(crate) fn paris_day_after(days: i64) -> IsoDate {
+    let now = preuves_db::Timestamp::now().as_millis();
+    ParisTime::from_unix_millis(now + days * 86_400_000).date
+}
 
 pub(crate) fn scenario(name: &str) -> ScenarioFile {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -312,9 +318,26 @@ async fn walk_case(name: &str) -> (Vendor, CandidatureId, ScenarioFile) {
 
 #[tokio::test]
 async fn webinar_case_1_through_the_pages_equals_the_engine() {
-    let (v, _, _) = walk_case("cas-1.json").await;
+    let (v, id, _) = walk_case("cas-1.json").await;
     let page = v.client.clone().get("/candidatures").await;
     assert!(page.body.contains("Prochaine étape"), "{}", page.body);
+    // The REM version shown is the REM's own label, never the internal id.
+    let c = v.app.db.find_candidature(id).await.unwrap().unwrap();
+    assert_eq!(c.rem_version_label.as_str(), "1");
+    assert_ne!(c.rem_version.0, 1, "the id differs from the label here");
+    let page = v.client.clone().get(&format!("/candidatures/{id}")).await;
+    assert!(
+        page.body.contains("version 1 du REM (figée"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("version {} du REM", c.rem_version)),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
@@ -918,12 +941,58 @@ async fn r5_a_late_equivalence_nru_masks_and_keeps_the_deposited_proofs() {
         .get(&format!("/candidatures/{id}/nru-obtenu"))
         .await;
     assert_eq!(form.status, StatusCode::OK);
+    // REF-DPI-2-0001 was granted on 2025-06-01, before submission: it was not obtained since
+    // (R5), and is refused with the reason beside the field; nothing changes.
     let r = v
         .client
         .post(
             &format!("/candidatures/{id}/nru-obtenu"),
             &[
                 ("nrus", "REF-DPI-2-0001"),
+                ("revision", &filed.revision.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("avant ou le jour même du dépôt"),
+        "{}",
+        r.body
+    );
+    let unchanged = v.app.db.find_candidature(id).await.unwrap().unwrap();
+    assert_eq!(unchanged.revision, filed.revision);
+    assert!(unchanged.late_nrus.is_empty());
+    // A DPI referencing of the same solution granted after the submission day is accepted.
+    let dpi = &file.referencings[0];
+    v.app
+        .db
+        .insert_referencing(
+            &NewReferencing {
+                nru: Nru::parse("REF-DPI-2-0002").unwrap(),
+                organisation: v.organisation,
+                dispositif: DispositifKey {
+                    code: dpi.dispositif.clone(),
+                    wave: dpi.wave,
+                },
+                profiles: dpi.profiles.clone(),
+                solution: dpi.solution.clone(),
+                main_component: dpi.main_component.clone(),
+                version: dpi.version.clone(),
+                commercial_names: vec![dpi.solution.clone()],
+                granted_on: paris_day_after(1),
+                status: dpi.status,
+                status_reason: None,
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let r = v
+        .client
+        .post(
+            &format!("/candidatures/{id}/nru-obtenu"),
+            &[
+                ("nrus", "REF-DPI-2-0002"),
                 ("revision", &filed.revision.to_string()),
             ],
         )
