@@ -264,7 +264,8 @@ impl utoipa::Modify for SecurityAddon {
                     crate::security::cookie_name(crate::security::SESSION_COOKIE, true),
                     "Session du navigateur ; les écritures doivent envoyer son jeton CSRF dans \
                      l'en-tête X-CSRF-Token. Le cookie s'appelle `preuves_session`, sans le \
-                     préfixe `__Host-`, sur un serveur lancé avec --insecure-cookies.",
+                     préfixe `__Host-`, sur un serveur lancé avec --insecure-cookies."
+                        .to_owned(),
                 ),
             )),
         );
