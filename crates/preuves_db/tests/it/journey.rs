@@ -12,15 +12,9 @@ use preuves_domain::{
 };
 
 use crate::fixtures::{
-    VENDOR, dui_requirements, key, new_referencing, req, seed_catalogue, vendor,
+    VENDOR, dui_requirements, key, new_referencing, paris_day_after, req, seed_catalogue, vendor,
 };
 use crate::helpers::for_each_backend;
-
-/// The Paris calendar day `days` days from now.
-fn paris_day_after(days: i64) -> preuves_domain::IsoDate {
-    let now = preuves_db::Timestamp::now().as_millis();
-    preuves_domain::ParisTime::from_unix_millis(now + days * 86_400_000).date
-}
 
 async fn other_vendor(db: &Db) -> Organisation {
     db.create_organisation("Autre", &Siren::parse("552100554").unwrap(), &Actor::System)
@@ -642,7 +636,9 @@ async fn late_nrus_recompute_the_plan_and_keep_proofs_no_longer_needed() {
                 assert_eq!(refusals.len(), 1, "{refusals:?}");
                 assert_eq!(refusals[0].code, RefusalCode::LateNruNotAllowed);
                 assert!(
-                    refusals[0].message.contains("avant ou le jour même du dépôt"),
+                    refusals[0]
+                        .message
+                        .contains("avant ou le jour même du dépôt"),
                     "{refusals:?}"
                 );
             }
