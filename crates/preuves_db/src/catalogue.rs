@@ -11,8 +11,8 @@ use std::fmt;
 
 use preuves_domain::{
     Catalogue, ChapterCode, Dispositif, DispositifCode, DispositifKey, EquivalencePair, IsoDate,
-    Perimeter, Profile, ProofSpec, Rem, RemVersionLabel, Requirement, RequirementId, Scenario, SocleId,
-    Wave,
+    Perimeter, Profile, ProofSpec, Rem, RemVersionLabel, Requirement, RequirementId, Scenario,
+    SocleId, Wave,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -83,6 +83,8 @@ pub struct DispositifSummary {
     pub corridor: String,
     /// Date 2, for a vague-2 dispositif.
     pub date2: Option<IsoDate>,
+    /// R10: the first day a candidature may be opened (the guichet's opening), if set.
+    pub opens_on: Option<IsoDate>,
     /// Vague-1 predecessors, for a vague-2 dispositif.
     pub predecessors: Vec<DispositifCode>,
     /// Optional profiles, for a vague-1 dispositif.
@@ -303,6 +305,7 @@ struct DispositifRow {
     name: String,
     corridor: String,
     date2: Option<String>,
+    opens_on: Option<String>,
     predecessors: String,
     wave1_profiles: String,
 }
@@ -314,12 +317,13 @@ crate::row::impl_from_row!(DispositifRow {
     name,
     corridor,
     date2,
+    opens_on,
     predecessors,
     wave1_profiles
 });
 
 const DISPOSITIF_COLUMNS: &str =
-    "id, code, wave, name, corridor, date2, predecessors, wave1_profiles";
+    "id, code, wave, name, corridor, date2, opens_on, predecessors, wave1_profiles";
 
 impl DispositifRow {
     fn summary(self, current_rem: Option<RemVersion>) -> Result<DispositifSummary> {
@@ -330,6 +334,12 @@ impl DispositifRow {
             corridor: self.corridor,
             date2: self
                 .date2
+                .as_deref()
+                .map(IsoDate::parse)
+                .transpose()
+                .map_err(DbError::corrupt)?,
+            opens_on: self
+                .opens_on
                 .as_deref()
                 .map(IsoDate::parse)
                 .transpose()
@@ -580,6 +590,7 @@ impl Db {
         for d in catalogue.dispositifs() {
             let wave = i64::from(d.key.wave.number());
             let date2 = d.date2.map(|x| x.to_string());
+            let opens_on = d.opens_on.map(|x| x.to_string());
             let predecessors = to_json(&d.predecessors)?;
             let profiles = to_json(&d.wave1_profiles)?;
             let existing: Option<DispositifRow> = sqlx::query_as(&format!(
@@ -593,6 +604,7 @@ impl Db {
                 e.name == d.name
                     && e.corridor == d.corridor
                     && e.date2 == date2
+                    && e.opens_on == opens_on
                     && e.predecessors == predecessors
                     && e.wave1_profiles == profiles
             });
@@ -601,10 +613,11 @@ impl Db {
             }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO dispositifs \
-                 (code, wave, name, corridor, date2, predecessors, wave1_profiles, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                 (code, wave, name, corridor, date2, predecessors, wave1_profiles, created_at, updated_at, \
+                 opens_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) \
                  ON CONFLICT (code, wave) DO UPDATE SET name = excluded.name, \
-                 corridor = excluded.corridor, date2 = excluded.date2, \
+                 corridor = excluded.corridor, date2 = excluded.date2, opens_on = excluded.opens_on, \
                  predecessors = excluded.predecessors, wave1_profiles = excluded.wave1_profiles, \
                  updated_at = excluded.updated_at \
                  RETURNING id",
@@ -617,6 +630,7 @@ impl Db {
             .bind(&predecessors)
             .bind(&profiles)
             .bind(now)
+            .bind(opens_on.as_deref())
             .fetch_one(tx.conn())
             .await?;
             let action = if existing.is_some() {
@@ -631,7 +645,7 @@ impl Db {
                 &id.to_string(),
                 json!({
                     "code": d.key.code, "wave": d.key.wave, "name": d.name,
-                    "corridor": d.corridor, "date2": date2,
+                    "corridor": d.corridor, "date2": date2, "opens_on": opens_on,
                     "predecessors": d.predecessors, "wave1_profiles": d.wave1_profiles,
                 }),
             )
@@ -1042,11 +1056,11 @@ impl Db {
         for row in rows {
             let id = row.id;
             let summary = row.summary(None)?;
-            let rem = match (summary.key.wave, chosen.get(&id)) {
-                (Wave::One, _) => None,
+            let (rem, rem_version) = match (summary.key.wave, chosen.get(&id)) {
+                (Wave::One, _) => (None, RemVersionLabel::initial()),
                 (Wave::Two, None) => continue,
                 (Wave::Two, Some(&v)) => match self.load_rem(v).await? {
-                    Some((_, rem)) => Some(rem),
+                    Some((version, rem)) => (Some(rem), version.label),
                     None => continue,
                 },
             };
@@ -1058,11 +1072,11 @@ impl Db {
                 date2: summary.date2,
                 wave1_profiles: summary.wave1_profiles,
                 rem,
-                // Stored REM versions carry no label nor guichet calendar yet: the defaults
-                // (label "1", no older version kept, guichet open) keep plans as they were.
-                rem_version: preuves_domain::RemVersionLabel::initial(),
+                // Older versions are not given to the engine yet: referencings cite the version
+                // in force, as before versions were recorded (docs/rules.md).
+                rem_version,
                 older_rems: Vec::new(),
-                opens_on: None,
+                opens_on: summary.opens_on,
             });
         }
         let present: HashSet<(&DispositifCode, &RequirementId)> = dispositifs

@@ -1,7 +1,9 @@
 //! The catalogue: dispositifs, REM versions, search, shared requirements.
 
 use preuves_db::{Actor, DbError, RequirementQuery, constraints};
-use preuves_domain::{Catalogue, ChapterCode, Perimeter, Profile, Rem, RemVersionLabel, Wave};
+use preuves_domain::{
+    Catalogue, ChapterCode, IsoDate, Perimeter, Profile, Rem, RemVersionLabel, Wave,
+};
 
 use crate::fixtures::{
     catalogue, dispositifs, dui_requirements, equivalences, key, req, rid, seed_catalogue,
@@ -46,6 +48,85 @@ async fn a_loaded_catalogue_equals_the_one_stored() {
             "no change, no bump"
         );
         assert_eq!(db.list_rem_versions(&key("DPI", 2)).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+/// The fixtures' catalogue with the DUI-MS guichet opening on `day` (R10).
+fn opening_on(day: Option<IsoDate>) -> Catalogue {
+    let mut all = dispositifs();
+    for d in &mut all {
+        if d.key == key("DUI-MS", 2) {
+            d.opens_on = day;
+        }
+    }
+    Catalogue::new(all, &equivalences()).unwrap()
+}
+
+#[tokio::test]
+async fn the_guichet_opening_day_is_stored_loaded_and_moved() {
+    for_each_backend(|db| async move {
+        let dui = key("DUI-MS", 2);
+        let day = IsoDate::parse("2026-06-03").unwrap();
+        db.import_catalogue(
+            &opening_on(Some(day)),
+            &equivalences(),
+            "demo",
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            db.find_dispositif(&dui).await.unwrap().unwrap().opens_on,
+            Some(day)
+        );
+        let loaded = db.load_catalogue().await.unwrap();
+        assert_eq!(loaded.dispositif(&dui).unwrap().opens_on, Some(day));
+        assert_eq!(loaded.dispositif(&key("DPI", 2)).unwrap().opens_on, None);
+
+        // The same calendar changes nothing; a moved day updates that dispositif alone, audited.
+        let revision = db.catalogue_revision().await.unwrap();
+        assert_eq!(
+            db.upsert_dispositifs(&opening_on(Some(day)), &Actor::System)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(db.catalogue_revision().await.unwrap(), revision);
+        let later = IsoDate::parse("2027-01-04").unwrap();
+        assert_eq!(
+            db.upsert_dispositifs(&opening_on(Some(later)), &Actor::System)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(db.catalogue_revision().await.unwrap() > revision);
+        assert_eq!(
+            db.load_catalogue()
+                .await
+                .unwrap()
+                .dispositif(&dui)
+                .unwrap()
+                .opens_on,
+            Some(later)
+        );
+        let id = db.find_dispositif(&dui).await.unwrap().unwrap().id;
+        let history = db
+            .audit_entries_for("dispositif", &id.0.to_string())
+            .await
+            .unwrap();
+        let last = history.last().unwrap();
+        assert_eq!(last.action, "dispositif.update");
+        let details: serde_json::Value = serde_json::from_str(&last.details).unwrap();
+        assert_eq!(details["opens_on"], "2027-01-04");
+        // Removed: open again.
+        db.upsert_dispositifs(&opening_on(None), &Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.find_dispositif(&dui).await.unwrap().unwrap().opens_on,
+            None
+        );
     })
     .await;
 }

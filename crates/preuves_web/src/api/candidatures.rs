@@ -860,7 +860,7 @@ pub(crate) async fn list(
         (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
-        (status = 422, description = "Champs invalides (`unknown_dispositif`, `target_not_vague2`, `invalid_field`...)", body = ErrorBody),
+        (status = 422, description = "Champs invalides (`unknown_dispositif`, `target_not_vague2`, `invalid_field`...), ou guichet du dispositif pas encore ouvert (`guichet_not_open`, règle R10)", body = ErrorBody),
         (status = 429, description = "Trop de requêtes", body = ErrorBody),
     )
 )]
@@ -889,6 +889,26 @@ pub(crate) async fn create(
     let (Some(target), Some(step)) = (target, step) else {
         return Err(AppError::internal("a valid step did not parse"));
     };
+    // R10: a candidature is opened today, only if the target's guichet is open.
+    if let Some(solution) = solutions.iter().find(|s| s.id == step.solution) {
+        let siren = journey::siren_of(&state.db, vendor.organisation).await?;
+        let mut domain = journey::domain_candidature(&siren, &target, solution, &step);
+        domain.opened_on = Some(journey::paris_today());
+        let live = journey::live_plan(&state.db, &state.catalogues, None, &domain).await?;
+        let closed = journey::guichet_refusals(&live);
+        if !closed.is_empty() {
+            return Err(AppError::Rejected {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                errors: closed
+                    .into_iter()
+                    .map(|r| ErrorItem {
+                        field: Some("dispositif".to_owned()),
+                        ..ErrorItem::from(r)
+                    })
+                    .collect(),
+            });
+        }
+    }
     let created = state
         .db
         .create_candidature(

@@ -70,6 +70,9 @@ pub(crate) struct DispositifDto {
     /// Date 2 (ISO 8601 day), for a vague-2 dispositif: by when a complete dossier must be
     /// deposited for rule R5.
     date2: Option<String>,
+    /// R10: the first day (ISO 8601) a candidature to it may be opened, for a vague-2 dispositif
+    /// whose guichet has an opening date; absent = open.
+    opens_on: Option<String>,
     /// The vague-1 dispositifs héritage may come from (vague 2 only).
     predecessors: Vec<String>,
     /// The profiles of a vague-1 dispositif.
@@ -86,6 +89,7 @@ impl DispositifDto {
             name: d.name.clone(),
             corridor: d.corridor.clone(),
             date2: d.date2.map(|x| x.to_string()),
+            opens_on: d.opens_on.map(|x| x.to_string()),
             predecessors: d.predecessors.iter().map(ToString::to_string).collect(),
             wave1_profiles: d.wave1_profiles.iter().map(ToString::to_string).collect(),
             current_rem: d.current_rem.as_ref().map(RemVersionDto::of),

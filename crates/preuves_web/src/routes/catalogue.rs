@@ -273,6 +273,7 @@ struct DispositifPage {
     corridor: String,
     is_wave2: bool,
     date2: String,
+    opens_on: String,
     predecessors: Vec<Link>,
     successors: Vec<Link>,
     optional_profiles: String,
@@ -547,6 +548,10 @@ pub(crate) async fn dispositif(
         date2: d
             .date2
             .map_or_else(|| "non fixée".to_owned(), |x| x.to_french()),
+        opens_on: d.opens_on.map_or_else(
+            || "ouvert (pas de date d'ouverture)".to_owned(),
+            |x| format!("le {}", x.to_french()),
+        ),
         predecessors: predecessor_links(d),
         successors: successors(&all, &key.code),
         optional_profiles: if optional_profiles.is_empty() {

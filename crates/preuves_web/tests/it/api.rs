@@ -553,7 +553,10 @@ async fn the_catalogue_is_public_paginated_and_filterable() {
     // DPI's version in force is labelled "2" in the demo catalogue, though imported first here.
     let dpi = api.get("/api/v1/dispositifs/DPI/2/rem-versions").await;
     assert_eq!(
-        (&dpi.json["items"][0]["label"], &dpi.json["items"][0]["version"]),
+        (
+            &dpi.json["items"][0]["label"],
+            &dpi.json["items"][0]["version"]
+        ),
         (&json!("2"), &json!(1)),
         "{}",
         dpi.text
@@ -1286,5 +1289,36 @@ async fn r5_a_late_nru_granted_on_or_before_the_submission_day_is_refused() {
         w.vendor_a.get(&base).await.json["late_nrus"],
         json!([]),
         "nothing recorded"
+    );
+}
+
+#[tokio::test]
+async fn r10_the_api_opens_a_candidature_only_once_the_guichet_opens() {
+    let w = world().await;
+    let dui = w.anonymous.get("/api/v1/dispositifs/DUI-MS/2").await;
+    assert_eq!(dui.json["opens_on"], "2026-06-03", "{}", dui.text);
+    let dpi = w.anonymous.get("/api/v1/dispositifs/DPI/2").await;
+    assert!(dpi.json["opens_on"].is_null(), "{}", dpi.text);
+
+    let now = Timestamp::now().as_millis();
+    let tomorrow = preuves_domain::ParisTime::from_unix_millis(now + 86_400_000).date;
+    crate::journey::move_guichet(&w.app, "DUI-MS", tomorrow).await;
+    let s = solution(&w.vendor_a, "Alpha DUI").await;
+    let r = w
+        .vendor_a
+        .post(
+            "/api/v1/candidatures",
+            &json!({"dispositif": "DUI-MS", "wave": 2, "solution": s, "version": "5.0"}),
+        )
+        .await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "guichet_not_open");
+    assert_eq!(r.json["errors"][0]["field"], "dispositif", "{}", r.text);
+    assert_eq!(
+        w.vendor_a.get("/api/v1/candidatures").await.json["total"],
+        0
+    );
+    assert_eq!(
+        w.anonymous.get("/api/v1/dispositifs/DUI-MS/2").await.json["opens_on"],
+        json!(tomorrow.to_string())
     );
 }

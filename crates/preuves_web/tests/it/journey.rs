@@ -1029,3 +1029,79 @@ async fn r5_a_late_equivalence_nru_masks_and_keeps_the_deposited_proofs() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("REF-INCONNU-2-1"));
 }
+
+/// Moves the guichet opening day (R10) of the vague-2 dispositif `code`, as a catalogue import
+/// would.
+pub(crate) async fn move_guichet(app: &TestApp, code: &str, day: IsoDate) {
+    let catalogue = app.db.load_catalogue().await.unwrap();
+    let mut all = catalogue.dispositifs().to_vec();
+    for d in &mut all {
+        if d.key.code.as_str() == code && d.key.wave == preuves_domain::Wave::Two {
+            d.opens_on = Some(day);
+        }
+    }
+    let pairs = app.db.list_equivalences().await.unwrap();
+    let moved = preuves_domain::Catalogue::new(all, &pairs).unwrap();
+    assert_eq!(
+        app.db
+            .upsert_dispositifs(&moved, &Actor::System)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn r10_a_candidature_is_opened_only_once_the_guichet_opens() {
+    let file = scenario("cas-1.json");
+    let mut v = vendor_for(&file, TestApp::new().await).await;
+    // The demo DUI-MS guichet opened on 3 June 2026: vendors see it, and can open a candidature.
+    let page = v.client.get("/catalogue/DUI-MS/2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Ouverture du guichet"), "{}", page.body);
+    assert!(page.body.contains("le 03/06/2026"), "{}", page.body);
+
+    // Moved to tomorrow: the form says why beside the field, and nothing is opened.
+    let tomorrow = paris_day_after(1);
+    move_guichet(&v.app, "DUI-MS", tomorrow).await;
+    let page = v.client.get("/catalogue/DUI-MS/2").await;
+    assert!(
+        page.body.contains(&format!("le {}", tomorrow.to_french())),
+        "{}",
+        page.body
+    );
+    for action in ["apercu", "enregistrer"] {
+        let r = post_pairs(
+            &mut v.client,
+            "/candidatures/nouvelle",
+            &step_fields(&file, &v.solution, action),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body
+                .contains(&format!("ouvre que le {}", tomorrow.to_french())),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("dispositif-erreur"), "{}", r.body);
+    }
+    assert!(
+        v.app
+            .db
+            .list_candidatures(Some(v.organisation), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Open today: the candidature is opened.
+    move_guichet(&v.app, "DUI-MS", paris_day_after(0)).await;
+    let r = post_pairs(
+        &mut v.client,
+        "/candidatures/nouvelle",
+        &step_fields(&file, &v.solution, "enregistrer"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
