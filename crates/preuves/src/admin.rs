@@ -176,6 +176,7 @@ pub(crate) async fn import(args: ImportArgs) -> Result<(), Failure> {
             &name,
             &sha,
             i64::try_from(imported.rows).unwrap_or(i64::MAX),
+            None,
             Some(&report),
             &Actor::System,
         )
@@ -183,7 +184,7 @@ pub(crate) async fn import(args: ImportArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("import impossible : {e}")))?;
     let mut out = format!(
         "{key} : version {} du REM importée ({} exigences, {} lignes).\n",
-        version.version, version.requirement_count, version.row_count
+        version.label, version.requirement_count, version.row_count
     );
     for w in &imported.warnings {
         out.push_str(&format!("  avertissement : {w}\n"));

@@ -19,7 +19,7 @@ use std::fmt;
 
 use preuves_domain::{
     AdditionalComponent, Candidature, DispositifCode, DispositifKey, IsoDate, LateEntry, Nru, Plan,
-    Profile, Reason, Refusal, RequirementId, Siren, Version, Wave, compute_plan,
+    Profile, Reason, Refusal, RemVersionLabel, RequirementId, Siren, Version, Wave, compute_plan,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -363,6 +363,8 @@ pub struct StoredCandidature {
     pub target: DispositifKey,
     /// The REM version current when it was opened; never changes.
     pub rem_version: RemVersionId,
+    /// That REM version's own label (what pages and the API show, never the id).
+    pub rem_version_label: RemVersionLabel,
     /// Where it is in its lifecycle.
     pub status: CandidatureStatus,
     /// The solution's name, copied at each edit of the draft (frozen by submission).
@@ -414,9 +416,9 @@ impl StoredCandidature {
             opened_on: None,
             late: (!self.late_nrus.is_empty()).then(|| LateEntry {
                 complete_on: self.complete_at.map(paris_day),
-                // Grant days are not stored on referencings yet, so R5's "obtained since
-                // submission" is not checked here.
-                submitted_on: None,
+                // R5's "obtained since": a late NRU's referencing must be granted strictly
+                // after the submission day (Paris).
+                submitted_on: self.submitted_at.map(paris_day),
                 nrus: self.late_nrus.clone(),
             }),
         }
@@ -451,6 +453,7 @@ pub(crate) struct CandidatureRow {
     code: String,
     wave: i64,
     rem_version_id: i64,
+    rem_version_label: String,
     status: String,
     solution_name: String,
     main_component: String,
@@ -482,6 +485,7 @@ crate::row::impl_from_row!(CandidatureRow {
     code,
     wave,
     rem_version_id,
+    rem_version_label,
     status,
     solution_name,
     main_component,
@@ -507,11 +511,12 @@ crate::row::impl_from_row!(CandidatureRow {
 });
 
 pub(crate) const SELECT: &str = "SELECT c.id, c.organisation_id, c.solution_id, d.code, d.wave, \
-     c.rem_version_id, c.status, c.solution_name, c.main_component, c.optional_profiles, \
+     c.rem_version_id, rv.label AS rem_version_label, c.status, c.solution_name, c.main_component, c.optional_profiles, \
      c.version, c.nrus, c.additional_components, c.commercial_names, c.honour_blob_key, \
      c.honour_file_name, c.honour_sha256, c.honour_size, c.late_nrus, c.plan_snapshot, c.status_reason, c.status_changed_at, \
      c.revision, c.created_at, c.updated_at, c.submitted_at, c.complete_at, c.assigned_to \
-     FROM candidatures c JOIN dispositifs d ON d.id = c.dispositif_id";
+     FROM candidatures c JOIN dispositifs d ON d.id = c.dispositif_id \
+     JOIN rem_versions rv ON rv.id = c.rem_version_id";
 
 /// The recorded SHA-256 of a step's sworn statement.
 fn honour_sha256(step: &AdministrativeStep) -> Option<&str> {
@@ -557,6 +562,8 @@ impl TryFrom<CandidatureRow> for StoredCandidature {
                     .ok_or_else(|| DbError::corrupt(format!("unknown wave {}", r.wave)))?,
             },
             rem_version: RemVersionId(r.rem_version_id),
+            rem_version_label: RemVersionLabel::parse(&r.rem_version_label)
+                .map_err(DbError::corrupt)?,
             status: CandidatureStatus::from_code(&r.status)
                 .ok_or_else(|| DbError::corrupt(format!("unknown status `{}`", r.status)))?,
             solution_name: r.solution_name,

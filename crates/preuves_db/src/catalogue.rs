@@ -11,7 +11,8 @@ use std::fmt;
 
 use preuves_domain::{
     Catalogue, ChapterCode, Dispositif, DispositifCode, DispositifKey, EquivalencePair, IsoDate,
-    Perimeter, Profile, ProofSpec, Rem, Requirement, RequirementId, Scenario, SocleId, Wave,
+    Perimeter, Profile, ProofSpec, Rem, RemVersionLabel, Requirement, RequirementId, Scenario,
+    SocleId, Wave,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -49,8 +50,12 @@ pub struct RemVersion {
     pub id: RemVersionId,
     /// The dispositif.
     pub dispositif: DispositifKey,
-    /// The version number: 1, 2, 3… per dispositif.
+    /// The version number: 1, 2, 3… per dispositif, in import order (internal: people see
+    /// [`RemVersion::label`]).
     pub version: i64,
+    /// The REM's own version label, unique per dispositif: what pages, the API and attestations
+    /// show.
+    pub label: RemVersionLabel,
     /// The imported file's name.
     pub source_name: String,
     /// The imported file's SHA-256, hexadecimal.
@@ -78,6 +83,8 @@ pub struct DispositifSummary {
     pub corridor: String,
     /// Date 2, for a vague-2 dispositif.
     pub date2: Option<IsoDate>,
+    /// R10: the first day a candidature may be opened (the guichet's opening), if set.
+    pub opens_on: Option<IsoDate>,
     /// Vague-1 predecessors, for a vague-2 dispositif.
     pub predecessors: Vec<DispositifCode>,
     /// Optional profiles, for a vague-1 dispositif.
@@ -298,6 +305,7 @@ struct DispositifRow {
     name: String,
     corridor: String,
     date2: Option<String>,
+    opens_on: Option<String>,
     predecessors: String,
     wave1_profiles: String,
 }
@@ -309,12 +317,13 @@ crate::row::impl_from_row!(DispositifRow {
     name,
     corridor,
     date2,
+    opens_on,
     predecessors,
     wave1_profiles
 });
 
 const DISPOSITIF_COLUMNS: &str =
-    "id, code, wave, name, corridor, date2, predecessors, wave1_profiles";
+    "id, code, wave, name, corridor, date2, opens_on, predecessors, wave1_profiles";
 
 impl DispositifRow {
     fn summary(self, current_rem: Option<RemVersion>) -> Result<DispositifSummary> {
@@ -325,6 +334,12 @@ impl DispositifRow {
             corridor: self.corridor,
             date2: self
                 .date2
+                .as_deref()
+                .map(IsoDate::parse)
+                .transpose()
+                .map_err(DbError::corrupt)?,
+            opens_on: self
+                .opens_on
                 .as_deref()
                 .map(IsoDate::parse)
                 .transpose()
@@ -342,6 +357,7 @@ struct RemVersionRow {
     code: String,
     wave: i64,
     version: i64,
+    label: String,
     source_name: String,
     sha256: String,
     row_count: i64,
@@ -356,6 +372,7 @@ crate::row::impl_from_row!(RemVersionRow {
     code,
     wave,
     version,
+    label,
     source_name,
     sha256,
     row_count,
@@ -365,7 +382,7 @@ crate::row::impl_from_row!(RemVersionRow {
 });
 
 const REM_VERSION_SELECT: &str = "SELECT v.id, v.dispositif_id, d.code, d.wave, v.version, \
-     v.source_name, v.sha256, v.row_count, v.requirement_count, v.imported_at, v.imported_by \
+     v.label, v.source_name, v.sha256, v.row_count, v.requirement_count, v.imported_at, v.imported_by \
      FROM rem_versions v JOIN dispositifs d ON d.id = v.dispositif_id";
 
 /// Keeps, in a query on `rem_versions v`, only each dispositif's latest version.
@@ -379,6 +396,7 @@ impl TryFrom<RemVersionRow> for RemVersion {
             id: RemVersionId(r.id),
             dispositif: key_of(&r.code, r.wave)?,
             version: r.version,
+            label: RemVersionLabel::parse(&r.label).map_err(DbError::corrupt)?,
             source_name: r.source_name,
             sha256: r.sha256,
             row_count: r.row_count,
@@ -572,6 +590,7 @@ impl Db {
         for d in catalogue.dispositifs() {
             let wave = i64::from(d.key.wave.number());
             let date2 = d.date2.map(|x| x.to_string());
+            let opens_on = d.opens_on.map(|x| x.to_string());
             let predecessors = to_json(&d.predecessors)?;
             let profiles = to_json(&d.wave1_profiles)?;
             let existing: Option<DispositifRow> = sqlx::query_as(&format!(
@@ -585,6 +604,7 @@ impl Db {
                 e.name == d.name
                     && e.corridor == d.corridor
                     && e.date2 == date2
+                    && e.opens_on == opens_on
                     && e.predecessors == predecessors
                     && e.wave1_profiles == profiles
             });
@@ -593,10 +613,11 @@ impl Db {
             }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO dispositifs \
-                 (code, wave, name, corridor, date2, predecessors, wave1_profiles, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                 (code, wave, name, corridor, date2, predecessors, wave1_profiles, created_at, updated_at, \
+                 opens_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) \
                  ON CONFLICT (code, wave) DO UPDATE SET name = excluded.name, \
-                 corridor = excluded.corridor, date2 = excluded.date2, \
+                 corridor = excluded.corridor, date2 = excluded.date2, opens_on = excluded.opens_on, \
                  predecessors = excluded.predecessors, wave1_profiles = excluded.wave1_profiles, \
                  updated_at = excluded.updated_at \
                  RETURNING id",
@@ -609,6 +630,7 @@ impl Db {
             .bind(&predecessors)
             .bind(&profiles)
             .bind(now)
+            .bind(opens_on.as_deref())
             .fetch_one(tx.conn())
             .await?;
             let action = if existing.is_some() {
@@ -623,7 +645,7 @@ impl Db {
                 &id.to_string(),
                 json!({
                     "code": d.key.code, "wave": d.key.wave, "name": d.name,
-                    "corridor": d.corridor, "date2": date2,
+                    "corridor": d.corridor, "date2": date2, "opens_on": opens_on,
                     "predecessors": d.predecessors, "wave1_profiles": d.wave1_profiles,
                 }),
             )
@@ -649,13 +671,19 @@ impl Db {
         rows: i64,
         actor: &Actor,
     ) -> Result<RemVersion> {
-        self.import_rem_version_with_report(key, rem, source_name, sha256, rows, None, actor)
+        self.import_rem_version_with_report(key, rem, source_name, sha256, rows, None, None, actor)
             .await
     }
 
     /// Like [`Db::import_rem_version`], keeping with the version the importer's report (its
     /// warnings, as JSON text; the shape is the caller's), in the same transaction. The report
     /// is read back by [`Db::rem_version_report`].
+    ///
+    /// `label` is the REM's own version label; without one, the version gets the first integer
+    /// from its import number up that the dispositif does not use yet (`1`, `2`, ...). A label the
+    /// dispositif already has is refused with [`constraints::REM_VERSION_LABEL`].
+    ///
+    /// [`constraints::REM_VERSION_LABEL`]: crate::constraints::REM_VERSION_LABEL
     #[expect(clippy::too_many_arguments, reason = "one row's columns")]
     pub async fn import_rem_version_with_report(
         &self,
@@ -664,6 +692,7 @@ impl Db {
         source_name: &str,
         sha256: &str,
         rows: i64,
+        label: Option<&RemVersionLabel>,
         report: Option<&str>,
         actor: &Actor,
     ) -> Result<RemVersion> {
@@ -680,15 +709,31 @@ impl Db {
         .bind(dispositif.id)
         .fetch_one(tx.conn())
         .await?;
+        let taken: Vec<(String,)> =
+            sqlx::query_as("SELECT label FROM rem_versions WHERE dispositif_id = $1")
+                .bind(dispositif.id)
+                .fetch_all(tx.conn())
+                .await?;
+        let label = match label {
+            Some(l) => l.clone(),
+            None => {
+                let mut n = next;
+                while taken.iter().any(|(t,)| *t == n.to_string()) {
+                    n += 1;
+                }
+                RemVersionLabel::parse(&n.to_string()).map_err(DbError::corrupt)?
+            }
+        };
         let now = Timestamp::now().as_millis();
         let count = i64::try_from(rem.requirements().len()).unwrap_or(i64::MAX);
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO rem_versions (dispositif_id, version, source_name, sha256, row_count, \
-             requirement_count, imported_at, imported_by, report) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO rem_versions (dispositif_id, version, label, source_name, sha256, \
+             row_count, requirement_count, imported_at, imported_by, report) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(dispositif.id)
         .bind(next)
+        .bind(label.as_str())
         .bind(source_name)
         .bind(sha256)
         .bind(rows)
@@ -742,7 +787,7 @@ impl Db {
             &id.to_string(),
             json!({
                 "dispositif": { "code": key.code, "wave": key.wave },
-                "version": next, "source_name": source_name, "sha256": sha256,
+                "version": next, "label": label, "source_name": source_name, "sha256": sha256,
                 "rows": rows, "requirements": count,
             }),
         )
@@ -752,6 +797,7 @@ impl Db {
             id: RemVersionId(id),
             dispositif: key.clone(),
             version: next,
+            label,
             source_name: source_name.to_owned(),
             sha256: sha256.to_owned(),
             row_count: rows,
@@ -793,12 +839,14 @@ impl Db {
                 continue;
             }
             let version = self
-                .import_rem_version(
+                .import_rem_version_with_report(
                     &d.key,
                     rem,
                     source_name,
                     &rem_digest(rem)?,
                     rem_rows(rem),
+                    Some(&d.rem_version),
+                    None,
                     actor,
                 )
                 .await?;
@@ -1008,11 +1056,11 @@ impl Db {
         for row in rows {
             let id = row.id;
             let summary = row.summary(None)?;
-            let rem = match (summary.key.wave, chosen.get(&id)) {
-                (Wave::One, _) => None,
+            let (rem, rem_version) = match (summary.key.wave, chosen.get(&id)) {
+                (Wave::One, _) => (None, RemVersionLabel::initial()),
                 (Wave::Two, None) => continue,
                 (Wave::Two, Some(&v)) => match self.load_rem(v).await? {
-                    Some((_, rem)) => Some(rem),
+                    Some((version, rem)) => (Some(rem), version.label),
                     None => continue,
                 },
             };
@@ -1024,11 +1072,11 @@ impl Db {
                 date2: summary.date2,
                 wave1_profiles: summary.wave1_profiles,
                 rem,
-                // Stored REM versions carry no label nor guichet calendar yet: the defaults
-                // (label "1", no older version kept, guichet open) keep plans as they were.
-                rem_version: preuves_domain::RemVersionLabel::initial(),
+                // Older versions are not given to the engine yet: referencings cite the version
+                // in force, as before versions were recorded (docs/rules.md).
+                rem_version,
                 older_rems: Vec::new(),
-                opens_on: None,
+                opens_on: summary.opens_on,
             });
         }
         let present: HashSet<(&DispositifCode, &RequirementId)> = dispositifs

@@ -217,8 +217,8 @@ pub struct GrantDraft {
     pub optional_profiles: Vec<Profile>,
     /// The REM version the candidature was instructed on.
     pub rem_version: RemVersionId,
-    /// Its number for the dispositif (1, 2, ...).
-    pub rem_version_number: i64,
+    /// Its own label (what the attestation prints).
+    pub rem_version_label: String,
     /// Requirement by requirement, what the referencing covers and how.
     pub manifest: Manifest,
     /// The day of the grant, in Paris.
@@ -242,7 +242,7 @@ impl GrantDraft {
     pub fn rem_label(&self) -> String {
         format!(
             "REM {} vague {}, version {}",
-            self.dispositif.code, self.dispositif.wave, self.rem_version_number
+            self.dispositif.code, self.dispositif.wave, self.rem_version_label
         )
     }
 }
@@ -395,8 +395,8 @@ async fn draft_for(
             .bind(i64::from(c.target.wave.number()))
             .fetch_one(&mut *conn)
             .await?;
-    let (rem_version_number,): (i64,) =
-        sqlx::query_as("SELECT version FROM rem_versions WHERE id = $1")
+    let (rem_version_label,): (String,) =
+        sqlx::query_as("SELECT label FROM rem_versions WHERE id = $1")
             .bind(c.rem_version.0)
             .fetch_one(&mut *conn)
             .await?;
@@ -424,7 +424,7 @@ async fn draft_for(
         dispositif_name,
         optional_profiles: c.step.optional_profiles.clone(),
         rem_version: c.rem_version,
-        rem_version_number,
+        rem_version_label,
         manifest: Manifest::from_plan(plan)?,
         granted_on,
     };

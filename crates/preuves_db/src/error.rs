@@ -15,6 +15,8 @@ pub mod constraints {
     pub const DISPOSITIF_CODE_WAVE: &str = "dispositifs_code_wave_key";
     /// One REM version number per dispositif.
     pub const REM_VERSION: &str = "rem_versions_dispositif_version_key";
+    /// One REM version label per dispositif.
+    pub const REM_VERSION_LABEL: &str = "rem_versions_dispositif_label_key";
     /// One requirement id per REM version.
     pub const REQUIREMENT_CODE: &str = "requirements_version_code_key";
     /// One position per REM version.
@@ -41,6 +43,10 @@ const SQLITE_UNIQUE_COLUMNS: &[(&str, &str)] = &[
     (
         "rem_versions.dispositif_id, rem_versions.version",
         constraints::REM_VERSION,
+    ),
+    (
+        "rem_versions.dispositif_id, rem_versions.label",
+        constraints::REM_VERSION_LABEL,
     ),
     (
         "requirements.rem_version_id, requirements.requirement_code",

@@ -42,6 +42,8 @@ const SQLITE: &[Embedded] = &[
     migration!("sqlite", 20261126000004, "api_tokens"),
     migration!("sqlite", 20261203000001, "honour_sha256"),
     migration!("sqlite", 20261203000002, "login_attempts"),
+    migration!("sqlite", 20261203000003, "rem_version_labels"),
+    migration!("sqlite", 20261203000004, "guichet_opens_on"),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -51,6 +53,8 @@ const POSTGRES: &[Embedded] = &[
     migration!("postgres", 20261126000004, "api_tokens"),
     migration!("postgres", 20261203000001, "honour_sha256"),
     migration!("postgres", 20261203000002, "login_attempts"),
+    migration!("postgres", 20261203000003, "rem_version_labels"),
+    migration!("postgres", 20261203000004, "guichet_opens_on"),
 ];
 
 /// The embedded migrations of one backend, as a source sqlx's [`Migrator`] resolves.

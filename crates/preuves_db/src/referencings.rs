@@ -109,7 +109,8 @@ impl StoredReferencing {
             // The REM version a referencing was granted on is not stored yet: it cites the
             // version in force, as before versions were recorded (docs/rules.md).
             rem_version: None,
-            granted_on: None,
+            // R5 compares it with a late NRU's candidature's submission day.
+            granted_on: Some(self.granted_on),
         }
     }
 }

@@ -12,7 +12,10 @@ use std::sync::{Arc, Mutex};
 use preuves_db::{
     AdministrativeStep, Db, OrganisationId, PlanSnapshot, RemVersionId, Solution, StoredCandidature,
 };
-use preuves_domain::{Candidature, Catalogue, DispositifKey, Nru, Refusal, Siren, compute_plan};
+use preuves_domain::{
+    Candidature, Catalogue, DispositifKey, IsoDate, Nru, ParisTime, Refusal, RefusalCode, Siren,
+    compute_plan,
+};
 
 use crate::error::AppError;
 
@@ -92,11 +95,29 @@ pub(crate) fn domain_candidature(
         commercial_names: step.commercial_names.clone(),
         honour_statement: step.honour_statement.is_some(),
         late: None,
-        // The catalogue is pinned to the candidature's version, in force there; the guichet
-        // calendar is not stored yet.
+        // The catalogue is pinned to the candidature's version, in force there. R10 is for
+        // opening a candidature: the caller sets `opened_on` for one not opened yet.
         rem_version: None,
         opened_on: None,
     }
+}
+
+/// Today in Paris: the day R10 compares with a guichet's opening day.
+pub(crate) fn paris_today() -> IsoDate {
+    ParisTime::from_unix_millis(preuves_db::Timestamp::now().as_millis()).date
+}
+
+/// The engine's R10 refusals of a plan (`guichet_not_open`): a candidature cannot be opened.
+pub(crate) fn guichet_refusals(live: &LivePlan) -> Vec<&Refusal> {
+    live.outcome
+        .as_ref()
+        .err()
+        .map_or_else(Vec::new, |refusals| {
+            refusals
+                .iter()
+                .filter(|r| r.code == RefusalCode::GuichetNotOpen)
+                .collect()
+        })
 }
 
 /// A plan computed for a page: the catalogue it was computed on (the pages read requirement

@@ -1,9 +1,13 @@
 //! The catalogue: dispositifs, REM versions, search, shared requirements.
 
-use preuves_db::{Actor, DbError, RequirementQuery};
-use preuves_domain::{ChapterCode, Perimeter, Profile, Rem, Wave};
+use preuves_db::{Actor, DbError, RequirementQuery, constraints};
+use preuves_domain::{
+    Catalogue, ChapterCode, IsoDate, Perimeter, Profile, Rem, RemVersionLabel, Wave,
+};
 
-use crate::fixtures::{catalogue, dui_requirements, equivalences, key, req, rid, seed_catalogue};
+use crate::fixtures::{
+    catalogue, dispositifs, dui_requirements, equivalences, key, req, rid, seed_catalogue,
+};
 use crate::helpers::for_each_backend;
 
 #[tokio::test]
@@ -48,6 +52,152 @@ async fn a_loaded_catalogue_equals_the_one_stored() {
     .await;
 }
 
+/// The fixtures' catalogue with the DUI-MS guichet opening on `day` (R10).
+fn opening_on(day: Option<IsoDate>) -> Catalogue {
+    let mut all = dispositifs();
+    for d in &mut all {
+        if d.key == key("DUI-MS", 2) {
+            d.opens_on = day;
+        }
+    }
+    Catalogue::new(all, &equivalences()).unwrap()
+}
+
+#[tokio::test]
+async fn the_guichet_opening_day_is_stored_loaded_and_moved() {
+    for_each_backend(|db| async move {
+        let dui = key("DUI-MS", 2);
+        let day = IsoDate::parse("2026-06-03").unwrap();
+        db.import_catalogue(
+            &opening_on(Some(day)),
+            &equivalences(),
+            "demo",
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            db.find_dispositif(&dui).await.unwrap().unwrap().opens_on,
+            Some(day)
+        );
+        let loaded = db.load_catalogue().await.unwrap();
+        assert_eq!(loaded.dispositif(&dui).unwrap().opens_on, Some(day));
+        assert_eq!(loaded.dispositif(&key("DPI", 2)).unwrap().opens_on, None);
+
+        // The same calendar changes nothing; a moved day updates that dispositif alone, audited.
+        let revision = db.catalogue_revision().await.unwrap();
+        assert_eq!(
+            db.upsert_dispositifs(&opening_on(Some(day)), &Actor::System)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(db.catalogue_revision().await.unwrap(), revision);
+        let later = IsoDate::parse("2027-01-04").unwrap();
+        assert_eq!(
+            db.upsert_dispositifs(&opening_on(Some(later)), &Actor::System)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(db.catalogue_revision().await.unwrap() > revision);
+        assert_eq!(
+            db.load_catalogue()
+                .await
+                .unwrap()
+                .dispositif(&dui)
+                .unwrap()
+                .opens_on,
+            Some(later)
+        );
+        let id = db.find_dispositif(&dui).await.unwrap().unwrap().id;
+        let history = db
+            .audit_entries_for("dispositif", &id.0.to_string())
+            .await
+            .unwrap();
+        let last = history.last().unwrap();
+        assert_eq!(last.action, "dispositif.update");
+        let details: serde_json::Value = serde_json::from_str(&last.details).unwrap();
+        assert_eq!(details["opens_on"], "2027-01-04");
+        // Removed: open again.
+        db.upsert_dispositifs(&opening_on(None), &Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.find_dispositif(&dui).await.unwrap().unwrap().opens_on,
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rem_versions_keep_their_own_label_unique_per_dispositif() {
+    for_each_backend(|db| async move {
+        // The catalogue's label is stored with the version it names.
+        let dui = key("DUI-MS", 2);
+        let label = RemVersionLabel::parse("2026-03").unwrap();
+        let mut all = dispositifs();
+        for d in &mut all {
+            if d.key == dui {
+                d.rem_version = label.clone();
+            }
+        }
+        let labelled = Catalogue::new(all, &equivalences()).unwrap();
+        db.import_catalogue(&labelled, &equivalences(), "demo", &Actor::System)
+            .await
+            .unwrap();
+        let versions = db.list_rem_versions(&dui).await.unwrap();
+        assert_eq!(versions.len(), 1);
+        assert_eq!((versions[0].version, &versions[0].label), (1, &label));
+
+        // Without a label, the import number; with one the dispositif has, a conflict and no
+        // change.
+        let rem = Rem::new(dui_requirements()).unwrap();
+        let second = db
+            .import_rem_version(&dui, &rem, "v2.csv", "ab", 1, &Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(second.label.as_str(), "2");
+        let revision = db.catalogue_revision().await.unwrap();
+        let err = db
+            .import_rem_version_with_report(
+                &dui,
+                &rem,
+                "v3.csv",
+                "cd",
+                1,
+                Some(&label),
+                None,
+                &Actor::System,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_conflict_on(constraints::REM_VERSION_LABEL),
+            "{err:?}"
+        );
+        assert_eq!(db.catalogue_revision().await.unwrap(), revision);
+        assert_eq!(db.list_rem_versions(&dui).await.unwrap().len(), 2);
+        // Another dispositif may use the same label.
+        let dpi = db
+            .import_rem_version_with_report(
+                &key("DPI", 2),
+                &rem,
+                "dpi.csv",
+                "ef",
+                1,
+                Some(&label),
+                None,
+                &Actor::System,
+            )
+            .await
+            .unwrap();
+        assert_eq!(dpi.label, label);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_new_rem_version_keeps_the_old_and_becomes_current() {
     for_each_backend(|db| async move {
@@ -86,12 +236,15 @@ async fn a_new_rem_version_keeps_the_old_and_becomes_current() {
                 "REM-DUI-MS-v3.csv",
                 "cd34",
                 9,
+                None,
                 Some(report),
                 &Actor::System,
             )
             .await
             .unwrap();
         assert_eq!(v3.version, 3);
+        // Without a label, a version is labelled by its import number.
+        assert_eq!((v2.label.as_str(), v3.label.as_str()), ("2", "3"));
         assert_eq!(
             db.rem_version_report(v3.id).await.unwrap().as_deref(),
             Some(report)

@@ -167,3 +167,9 @@ pub(crate) fn new_referencing(
         status_reason: None,
     }
 }
+
+/// The Paris calendar day `days` days from now.
+pub(crate) fn paris_day_after(days: i64) -> IsoDate {
+    let now = preuves_db::Timestamp::now().as_millis();
+    preuves_domain::ParisTime::from_unix_millis(now + days * 86_400_000).date
+}

@@ -1435,7 +1435,10 @@ async fn suspension_is_audited_and_the_candidatures_citing_the_nru_are_found() {
     for_each_backend(|db| async move {
         let w = world(&db).await;
         let cited = "REF-DPI-2-0001";
-        db.insert_referencing(&new_referencing(cited, w.org.id, "DPI", 2), &Actor::System)
+        // Granted after the submissions below, so that it may be entered late (R5).
+        let mut referencing = new_referencing(cited, w.org.id, "DPI", 2);
+        referencing.granted_on = crate::fixtures::paris_day_after(1);
+        db.insert_referencing(&referencing, &Actor::System)
             .await
             .unwrap();
         let with = Spec {

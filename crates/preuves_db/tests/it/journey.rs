@@ -12,7 +12,7 @@ use preuves_domain::{
 };
 
 use crate::fixtures::{
-    VENDOR, dui_requirements, key, new_referencing, req, seed_catalogue, vendor,
+    VENDOR, dui_requirements, key, new_referencing, paris_day_after, req, seed_catalogue, vendor,
 };
 use crate::helpers::for_each_backend;
 
@@ -614,10 +614,49 @@ async fn late_nrus_recompute_the_plan_and_keep_proofs_no_longer_needed() {
             .unwrap();
         assert!(c.complete_at.is_some());
 
-        // The DPI vague-2 referencing is obtained after submission.
-        db.insert_referencing(&new_referencing(dpi, org.id, "DPI", 2), &Actor::System)
+        // R5 "obtained since": a referencing granted on the submission day (Paris) was already
+        // held at submission and is refused, whatever the dossier; nothing changes.
+        let today = paris_day_after(0);
+        let mut held = new_referencing("REF-DPI-2-0002", org.id, "DPI", 2);
+        held.granted_on = today;
+        db.insert_referencing(&held, &Actor::System).await.unwrap();
+        let before = audit_count(&db).await;
+        match db
+            .record_late_nrus(
+                org.id,
+                c.id,
+                c.revision,
+                &[Nru::parse("REF-DPI-2-0002").unwrap()],
+                &Actor::System,
+            )
             .await
-            .unwrap();
+            .unwrap()
+        {
+            LateNrusOutcome::Refused(refusals) => {
+                assert_eq!(refusals.len(), 1, "{refusals:?}");
+                assert_eq!(refusals[0].code, RefusalCode::LateNruNotAllowed);
+                assert!(
+                    refusals[0]
+                        .message
+                        .contains("avant ou le jour même du dépôt"),
+                    "{refusals:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(audit_count(&db).await, before);
+        assert_eq!(
+            db.find_candidature_for(org.id, c.id)
+                .await
+                .unwrap()
+                .late_nrus,
+            []
+        );
+
+        // The DPI vague-2 referencing is obtained after submission (the next day).
+        let mut since = new_referencing(dpi, org.id, "DPI", 2);
+        since.granted_on = paris_day_after(1);
+        db.insert_referencing(&since, &Actor::System).await.unwrap();
 
         // R5: the incomplete dossier cannot use it; nothing changes.
         let before = audit_count(&db).await;

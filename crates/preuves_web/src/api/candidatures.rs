@@ -69,8 +69,10 @@ pub(crate) struct CandidatureDto {
     organisation: i64,
     /// The target dispositif (vague 2).
     dispositif: DispositifRef,
-    /// The REM version it is pinned to (current when it was opened; never changes).
+    /// The id of the REM version it is pinned to (current when it was opened; never changes).
     rem_version: i64,
+    /// That REM version's own label (`1`, `2026-03`...), the one to show.
+    rem_version_label: String,
     /// `draft`, `submitted`, `in_instruction`, `complement_requested`, `referenced` or `refused`.
     status: String,
     /// The solution's id.
@@ -116,6 +118,7 @@ impl CandidatureDto {
             organisation: c.organisation.0,
             dispositif: DispositifRef::of(&c.target),
             rem_version: c.rem_version.0,
+            rem_version_label: c.rem_version_label.to_string(),
             status: c.status.code().to_owned(),
             solution: c.step.solution.0,
             solution_name: c.solution_name.clone(),
@@ -301,8 +304,10 @@ pub(crate) struct PlanSummaryDto {
 pub(crate) struct PlanDto {
     /// The candidature.
     candidature: i64,
-    /// The REM version it is computed on.
+    /// The id of the REM version it is computed on.
     rem_version: i64,
+    /// That REM version's own label, the one to show.
+    rem_version_label: String,
     /// Whether this is the plan frozen at submission.
     frozen: bool,
     /// Whether the engine could compute it; if not, `errors` says why.
@@ -335,6 +340,7 @@ pub(crate) fn plan_dto(c: &StoredCandidature, live: &LivePlan, proofs: &[StoredP
     let mut dto = PlanDto {
         candidature: c.id.0,
         rem_version: c.rem_version.0,
+        rem_version_label: c.rem_version_label.to_string(),
         frozen,
         computed: false,
         errors: Vec::new(),
@@ -854,7 +860,7 @@ pub(crate) async fn list(
         (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
-        (status = 422, description = "Champs invalides (`unknown_dispositif`, `target_not_vague2`, `invalid_field`...)", body = ErrorBody),
+        (status = 422, description = "Champs invalides (`unknown_dispositif`, `target_not_vague2`, `invalid_field`...), ou guichet du dispositif pas encore ouvert (`guichet_not_open`, règle R10)", body = ErrorBody),
         (status = 429, description = "Trop de requêtes", body = ErrorBody),
     )
 )]
@@ -883,6 +889,26 @@ pub(crate) async fn create(
     let (Some(target), Some(step)) = (target, step) else {
         return Err(AppError::internal("a valid step did not parse"));
     };
+    // R10: a candidature is opened today, only if the target's guichet is open.
+    if let Some(solution) = solutions.iter().find(|s| s.id == step.solution) {
+        let siren = journey::siren_of(&state.db, vendor.organisation).await?;
+        let mut domain = journey::domain_candidature(&siren, &target, solution, &step);
+        domain.opened_on = Some(journey::paris_today());
+        let live = journey::live_plan(&state.db, &state.catalogues, None, &domain).await?;
+        let closed = journey::guichet_refusals(&live);
+        if !closed.is_empty() {
+            return Err(AppError::Rejected {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                errors: closed
+                    .into_iter()
+                    .map(|r| ErrorItem {
+                        field: Some("dispositif".to_owned()),
+                        ..ErrorItem::from(r)
+                    })
+                    .collect(),
+            });
+        }
+    }
     let created = state
         .db
         .create_candidature(

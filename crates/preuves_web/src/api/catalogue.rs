@@ -27,8 +27,10 @@ pub(crate) struct RemVersionDto {
     id: i64,
     /// Its dispositif.
     dispositif: DispositifRef,
-    /// Its number for the dispositif, from 1.
+    /// Its number for the dispositif, from 1, in import order (internal: people see `label`).
     version: i64,
+    /// The REM's own version label, unique per dispositif.
+    label: String,
     /// The imported file's name.
     source_name: String,
     /// Rows of the file.
@@ -45,6 +47,7 @@ impl RemVersionDto {
             id: v.id.0,
             dispositif: DispositifRef::of(&v.dispositif),
             version: v.version,
+            label: v.label.to_string(),
             source_name: v.source_name.clone(),
             row_count: v.row_count,
             requirement_count: v.requirement_count,
@@ -67,6 +70,9 @@ pub(crate) struct DispositifDto {
     /// Date 2 (ISO 8601 day), for a vague-2 dispositif: by when a complete dossier must be
     /// deposited for rule R5.
     date2: Option<String>,
+    /// R10: the first day (ISO 8601) a candidature to it may be opened, for a vague-2 dispositif
+    /// whose guichet has an opening date; absent = open.
+    opens_on: Option<String>,
     /// The vague-1 dispositifs héritage may come from (vague 2 only).
     predecessors: Vec<String>,
     /// The profiles of a vague-1 dispositif.
@@ -83,6 +89,7 @@ impl DispositifDto {
             name: d.name.clone(),
             corridor: d.corridor.clone(),
             date2: d.date2.map(|x| x.to_string()),
+            opens_on: d.opens_on.map(|x| x.to_string()),
             predecessors: d.predecessors.iter().map(ToString::to_string).collect(),
             wave1_profiles: d.wave1_profiles.iter().map(ToString::to_string).collect(),
             current_rem: d.current_rem.as_ref().map(RemVersionDto::of),

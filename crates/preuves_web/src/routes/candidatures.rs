@@ -331,7 +331,7 @@ fn parse_step(
 /// The form field an engine refusal concerns.
 fn field_of(refusal: &Refusal) -> &'static str {
     match refusal.field {
-        "dispositif" | "wave" => "dispositif",
+        "dispositif" | "wave" | "on" => "dispositif",
         "optional_profiles" => "profils",
         "additional_components" => "composants",
         "commercial_names" | "honour_statement" => "noms",
@@ -495,7 +495,12 @@ fn step_page(
         names_need_honour,
         rem_label: sc
             .candidature
-            .map(|c| format!("version {} du REM (figée à l'ouverture)", c.rem_version))
+            .map(|c| {
+                format!(
+                    "version {} du REM (figée à l'ouverture)",
+                    c.rem_version_label
+                )
+            })
             .unwrap_or_else(|| "version en vigueur du REM".to_owned()),
         form,
         errors,
@@ -566,7 +571,11 @@ async fn evaluate(
     let live = match (&parsed.target, &parsed.solution, &parsed.step) {
         (Some(target), Some(solution), Some(step)) => {
             let siren = journey::siren_of(&state.db, vendor.organisation).await?;
-            let domain = journey::domain_candidature(&siren, target, solution, step);
+            let mut domain = journey::domain_candidature(&siren, target, solution, step);
+            if candidature.is_none() {
+                // R10: a candidature is opened today, if the target's guichet is open.
+                domain.opened_on = Some(journey::paris_today());
+            }
             let live = journey::live_plan(&state.db, &state.catalogues, pinned, &domain).await?;
             if let Err(refusals) = &live.outcome {
                 refusals_to_fields(refusals, &mut errors);
@@ -701,6 +710,17 @@ async fn handle_step(
         return render_with(status, &page);
     }
 
+    if candidature.is_none()
+        && evaluated
+            .live
+            .as_ref()
+            .is_some_and(|l| !journey::guichet_refusals(l).is_empty())
+    {
+        // R10: nothing is opened before the guichet opens; the reason is beside the field.
+        let errors = std::mem::take(&mut evaluated.errors);
+        let page = step_page(ctx, &sc, form, errors, true, plan, evaluated.live.as_ref());
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
     let actor = Actor::User(vendor.user.id);
     let saved = match candidature {
         None => {

@@ -188,7 +188,7 @@ fn list_row(d: &DispositifSummary, all: &[DispositifSummary]) -> ListRow {
         rem: d.current_rem.as_ref().map(|v| {
             format!(
                 "version\u{a0}{} — {}",
-                v.version,
+                v.label,
                 plural(
                     u64::try_from(v.requirement_count).unwrap_or(0),
                     "exigence",
@@ -219,7 +219,7 @@ pub(crate) async fn list(
 }
 
 struct VersionRow {
-    number: i64,
+    label: String,
     file: String,
     rows: String,
     requirements: String,
@@ -273,6 +273,7 @@ struct DispositifPage {
     corridor: String,
     is_wave2: bool,
     date2: String,
+    opens_on: String,
     predecessors: Vec<Link>,
     successors: Vec<Link>,
     optional_profiles: String,
@@ -486,7 +487,7 @@ async fn version_rows(
     // Newest first: the current version heads the table.
     for v in versions.iter().rev() {
         rows.push(VersionRow {
-            number: v.version,
+            label: v.label.to_string(),
             file: v.source_name.clone(),
             rows: fr_number(u64::try_from(v.row_count).unwrap_or(0)),
             requirements: fr_number(u64::try_from(v.requirement_count).unwrap_or(0)),
@@ -547,6 +548,10 @@ pub(crate) async fn dispositif(
         date2: d
             .date2
             .map_or_else(|| "non fixée".to_owned(), |x| x.to_french()),
+        opens_on: d.opens_on.map_or_else(
+            || "ouvert (pas de date d'ouverture)".to_owned(),
+            |x| format!("le {}", x.to_french()),
+        ),
         predecessors: predecessor_links(d),
         successors: successors(&all, &key.code),
         optional_profiles: if optional_profiles.is_empty() {
@@ -603,7 +608,7 @@ struct RequirementPage {
     criticality: String,
     socle: String,
     wave1_id: String,
-    version: i64,
+    version: String,
     version_date: String,
     is_current: bool,
     current_href: String,
@@ -681,7 +686,7 @@ pub(crate) async fn requirement(
             .as_ref()
             .map_or_else(|| "—".to_owned(), ToString::to_string),
         wave1_id: or_dash(r.wave1_id.as_deref().unwrap_or_default()),
-        version: stored.rem.version,
+        version: stored.rem.label.to_string(),
         version_date: french_datetime(stored.rem.imported_at),
         is_current,
         current_href: requirement_href(&key, &r.id, None),

@@ -108,7 +108,7 @@ struct ImportPage {
 struct CurrentRem {
     label: String,
     href: String,
-    version: Option<(i64, String)>,
+    version: Option<(String, String)>,
 }
 
 /// The form, empty or re-displayed with the user's choice and the errors.
@@ -165,7 +165,7 @@ fn import_page(
                 version: d
                     .current_rem
                     .as_ref()
-                    .map(|v| (v.version, format!("/admin/import/{}", v.id))),
+                    .map(|v| (v.label.to_string(), format!("/admin/import/{}", v.id))),
             })
             .collect(),
     }
@@ -386,6 +386,7 @@ pub(crate) async fn upload(
             &file_name,
             &sha256,
             i64::try_from(imported.rows).unwrap_or(i64::MAX),
+            None,
             Some(&report),
             &Actor::User(admin.id),
         )
@@ -401,7 +402,7 @@ pub(crate) async fn upload(
         &format!("/admin/import/{}", version.id),
         &format!(
             "Version {} du REM {} importée\u{a0}: {}.",
-            version.version,
+            version.label,
             key_label(&key),
             plural(
                 u64::try_from(version.requirement_count).unwrap_or(0),
@@ -420,7 +421,7 @@ struct ReportPage {
     label: String,
     name: String,
     dispositif_href: String,
-    version: i64,
+    version: String,
     is_current: bool,
     file: String,
     sha256: String,
@@ -461,14 +462,14 @@ pub(crate) async fn report(
             format!(
                 "Import du REM {} — version {}",
                 key_label(&version.dispositif),
-                version.version
+                version.label
             ),
             "admin",
         ),
         label: key_label(&version.dispositif),
         name: d.name.clone(),
         dispositif_href: dispositif_href(&version.dispositif),
-        version: version.version,
+        version: version.label.to_string(),
         is_current: d.current_rem.as_ref().map(|v| v.id) == Some(id),
         file: version.source_name.clone(),
         sha256: version.sha256.clone(),

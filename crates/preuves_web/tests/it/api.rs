@@ -549,6 +549,18 @@ async fn the_catalogue_is_public_paginated_and_filterable() {
         .assert_error(StatusCode::NOT_FOUND, "not_found");
     let versions = api.get("/api/v1/dispositifs/DUI-MS/2/rem-versions").await;
     assert_eq!(versions.json["total"], 1);
+    assert_eq!(versions.json["items"][0]["label"], "1");
+    // DPI's version in force is labelled "2" in the demo catalogue, though imported first here.
+    let dpi = api.get("/api/v1/dispositifs/DPI/2/rem-versions").await;
+    assert_eq!(
+        (
+            &dpi.json["items"][0]["label"],
+            &dpi.json["items"][0]["version"]
+        ),
+        (&json!("2"), &json!(1)),
+        "{}",
+        dpi.text
+    );
 
     let ins = api
         .get("/api/v1/dispositifs/DUI-MS/2/requirements?chapter=INS&size=3")
@@ -789,6 +801,9 @@ async fn candidatures_keep_the_step_as_entered_and_refuse_stale_edits() {
     let c = draft(&w.vendor_a, s).await;
     let id = c["id"].as_i64().unwrap();
     assert_eq!(c["status"], "draft");
+    // The REM's own version label, beside the internal id (which differs here).
+    assert_eq!(c["rem_version_label"], "1");
+    assert_ne!(c["rem_version"], 1);
     assert!(c["created_at"].as_str().unwrap().ends_with('Z'));
     let list = w.vendor_a.get("/api/v1/candidatures?status=draft").await;
     assert_eq!(list.json["total"], 1);
@@ -1190,5 +1205,120 @@ async fn requests_are_rate_limited_per_token_and_per_client_address() {
     assert_eq!(
         w.app.client().get("/catalogue").await.status,
         StatusCode::OK
+    );
+}
+
+/// A valid DPI vague-2 referencing of vendor A's solution `Late` (main component `Late-core`),
+/// granted `days` days after today (Paris).
+async fn late_referencing(w: &World, nru: &str, days: i64) {
+    let now = Timestamp::now().as_millis();
+    w.app
+        .db
+        .insert_referencing(
+            &NewReferencing {
+                nru: Nru::parse(nru).unwrap(),
+                organisation: w.a,
+                dispositif: DispositifKey {
+                    code: DispositifCode::parse("DPI").unwrap(),
+                    wave: Wave::Two,
+                },
+                profiles: vec![],
+                solution: "Late".to_owned(),
+                main_component: "Late-core".to_owned(),
+                version: Version::parse("1.0").unwrap(),
+                commercial_names: vec!["Late".to_owned()],
+                granted_on: preuves_domain::ParisTime::from_unix_millis(now + days * 86_400_000)
+                    .date,
+                status: ReferencingStatus::Valid,
+                status_reason: None,
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn r5_a_late_nru_granted_on_or_before_the_submission_day_is_refused() {
+    let w = world().await;
+    late_referencing(&w, "REF-LATE-2-0001", 0).await;
+    late_referencing(&w, "REF-LATE-2-0002", 1).await;
+    let s = solution(&w.vendor_a, "Late").await;
+    let c = draft(&w.vendor_a, s).await;
+    let base = format!("/api/v1/candidatures/{}", c["id"]);
+    let r = w
+        .vendor_a
+        .post(
+            &format!("{base}/submission"),
+            &json!({"revision": c["revision"], "confirm_incomplete": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let revision = r.json["revision"].as_i64().unwrap();
+
+    // Granted on the submission day: held at submission, not obtained since.
+    let held = w
+        .vendor_a
+        .post(
+            &format!("{base}/late-nrus"),
+            &json!({"revision": revision, "nrus": ["REF-LATE-2-0001"]}),
+        )
+        .await;
+    held.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "late_nru_not_allowed");
+    assert_eq!(held.codes(), ["late_nru_not_allowed"], "{}", held.text);
+    assert!(
+        held.json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("avant ou le jour même du dépôt"),
+        "{}",
+        held.text
+    );
+    // Granted the next day: obtained since, so R5 judges the dossier (incomplete here).
+    let since = w
+        .vendor_a
+        .post(
+            &format!("{base}/late-nrus"),
+            &json!({"revision": revision, "nrus": ["REF-LATE-2-0002"]}),
+        )
+        .await;
+    since.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "late_nru_not_allowed");
+    let message = since.json["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("aucun dossier complet"), "{}", since.text);
+    assert_eq!(
+        w.vendor_a.get(&base).await.json["late_nrus"],
+        json!([]),
+        "nothing recorded"
+    );
+}
+
+#[tokio::test]
+async fn r10_the_api_opens_a_candidature_only_once_the_guichet_opens() {
+    let w = world().await;
+    let dui = w.anonymous.get("/api/v1/dispositifs/DUI-MS/2").await;
+    assert_eq!(dui.json["opens_on"], "2026-06-03", "{}", dui.text);
+    let dpi = w.anonymous.get("/api/v1/dispositifs/DPI/2").await;
+    assert!(dpi.json["opens_on"].is_null(), "{}", dpi.text);
+
+    let now = Timestamp::now().as_millis();
+    let tomorrow = preuves_domain::ParisTime::from_unix_millis(now + 86_400_000).date;
+    crate::journey::move_guichet(&w.app, "DUI-MS", tomorrow).await;
+    let s = solution(&w.vendor_a, "Alpha DUI").await;
+    let r = w
+        .vendor_a
+        .post(
+            "/api/v1/candidatures",
+            &json!({"dispositif": "DUI-MS", "wave": 2, "solution": s, "version": "5.0"}),
+        )
+        .await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "guichet_not_open");
+    assert_eq!(r.json["errors"][0]["field"], "dispositif", "{}", r.text);
+    assert_eq!(
+        w.vendor_a.get("/api/v1/candidatures").await.json["total"],
+        0
+    );
+    assert_eq!(
+        w.anonymous.get("/api/v1/dispositifs/DUI-MS/2").await.json["opens_on"],
+        json!(tomorrow.to_string())
     );
 }

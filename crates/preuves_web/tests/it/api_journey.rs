@@ -137,6 +137,7 @@ async fn webinar_case_3_entirely_through_the_api() {
     let plan = vendor.get(&format!("{base}/plan")).await;
     assert_eq!(plan.status, StatusCode::OK, "{}", plan.text);
     assert_eq!(plan.json["frozen"], false);
+    assert_eq!(plan.json["rem_version_label"], "1");
     assert_eq!(plan.json["computed"], true, "{}", plan.text);
     let shown: BTreeMap<String, Row> = plan.json["requirements"]
         .as_array()

@@ -106,7 +106,8 @@ async fn the_catalogue_is_public_and_lists_vague_2_first() {
         assert!(b.contains(text), "{text} missing");
     }
     assert!(b.contains(&format!("version{NBSP}1 — 113{NBSP}exigences")));
-    assert!(b.contains(&format!("version{NBSP}1 — 69{NBSP}exigences")));
+    // DPI's REM in force is labelled "2" by the demo catalogue: the label, not the import rank.
+    assert!(b.contains(&format!("version{NBSP}2 — 69{NBSP}exigences")));
     let wave2 = b.find("id=\"vague-2\"").unwrap();
     let wave1 = b.find("id=\"vague-1\"").unwrap();
     assert!(wave2 < wave1, "vague 2 comes first");

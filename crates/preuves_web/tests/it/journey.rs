@@ -7,13 +7,19 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use preuves_db::{Actor, CandidatureId, CandidatureStatus, NewReferencing, OrganisationId, Role};
 use preuves_domain::scenario::ScenarioFile;
-use preuves_domain::{DispositifKey, IsoDate, Status};
+use preuves_domain::{DispositifKey, IsoDate, Nru, ParisTime, Status};
 use preuves_web::WebConfig;
 use sha2::{Digest, Sha256};
 
 use crate::support::{Client, TestApp, TestResponse};
 
 const SIREN: &str = "732829320";
+
+/// The Paris calendar day `days` days from now.
+pub(crate) fn paris_day_after(days: i64) -> IsoDate {
+    let now = preuves_db::Timestamp::now().as_millis();
+    ParisTime::from_unix_millis(now + days * 86_400_000).date
+}
 
 pub(crate) fn scenario(name: &str) -> ScenarioFile {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -312,9 +318,26 @@ async fn walk_case(name: &str) -> (Vendor, CandidatureId, ScenarioFile) {
 
 #[tokio::test]
 async fn webinar_case_1_through_the_pages_equals_the_engine() {
-    let (v, _, _) = walk_case("cas-1.json").await;
+    let (v, id, _) = walk_case("cas-1.json").await;
     let page = v.client.clone().get("/candidatures").await;
     assert!(page.body.contains("Prochaine étape"), "{}", page.body);
+    // The REM version shown is the REM's own label, never the internal id.
+    let c = v.app.db.find_candidature(id).await.unwrap().unwrap();
+    assert_eq!(c.rem_version_label.as_str(), "1");
+    assert_ne!(c.rem_version.0, 1, "the id differs from the label here");
+    let page = v.client.clone().get(&format!("/candidatures/{id}")).await;
+    assert!(
+        page.body.contains("version 1 du REM (figée"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("version {} du REM", c.rem_version)),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
@@ -918,12 +941,58 @@ async fn r5_a_late_equivalence_nru_masks_and_keeps_the_deposited_proofs() {
         .get(&format!("/candidatures/{id}/nru-obtenu"))
         .await;
     assert_eq!(form.status, StatusCode::OK);
+    // REF-DPI-2-0001 was granted on 2025-06-01, before submission: it was not obtained since
+    // (R5), and is refused with the reason beside the field; nothing changes.
     let r = v
         .client
         .post(
             &format!("/candidatures/{id}/nru-obtenu"),
             &[
                 ("nrus", "REF-DPI-2-0001"),
+                ("revision", &filed.revision.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("avant ou le jour même du dépôt"),
+        "{}",
+        r.body
+    );
+    let unchanged = v.app.db.find_candidature(id).await.unwrap().unwrap();
+    assert_eq!(unchanged.revision, filed.revision);
+    assert!(unchanged.late_nrus.is_empty());
+    // A DPI referencing of the same solution granted after the submission day is accepted.
+    let dpi = &file.referencings[0];
+    v.app
+        .db
+        .insert_referencing(
+            &NewReferencing {
+                nru: Nru::parse("REF-DPI-2-0002").unwrap(),
+                organisation: v.organisation,
+                dispositif: DispositifKey {
+                    code: dpi.dispositif.clone(),
+                    wave: dpi.wave,
+                },
+                profiles: dpi.profiles.clone(),
+                solution: dpi.solution.clone(),
+                main_component: dpi.main_component.clone(),
+                version: dpi.version.clone(),
+                commercial_names: vec![dpi.solution.clone()],
+                granted_on: paris_day_after(1),
+                status: dpi.status,
+                status_reason: None,
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let r = v
+        .client
+        .post(
+            &format!("/candidatures/{id}/nru-obtenu"),
+            &[
+                ("nrus", "REF-DPI-2-0002"),
                 ("revision", &filed.revision.to_string()),
             ],
         )
@@ -959,4 +1028,80 @@ async fn r5_a_late_equivalence_nru_masks_and_keeps_the_deposited_proofs() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("REF-INCONNU-2-1"));
+}
+
+/// Moves the guichet opening day (R10) of the vague-2 dispositif `code`, as a catalogue import
+/// would.
+pub(crate) async fn move_guichet(app: &TestApp, code: &str, day: IsoDate) {
+    let catalogue = app.db.load_catalogue().await.unwrap();
+    let mut all = catalogue.dispositifs().to_vec();
+    for d in &mut all {
+        if d.key.code.as_str() == code && d.key.wave == preuves_domain::Wave::Two {
+            d.opens_on = Some(day);
+        }
+    }
+    let pairs = app.db.list_equivalences().await.unwrap();
+    let moved = preuves_domain::Catalogue::new(all, &pairs).unwrap();
+    assert_eq!(
+        app.db
+            .upsert_dispositifs(&moved, &Actor::System)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn r10_a_candidature_is_opened_only_once_the_guichet_opens() {
+    let file = scenario("cas-1.json");
+    let mut v = vendor_for(&file, TestApp::new().await).await;
+    // The demo DUI-MS guichet opened on 3 June 2026: vendors see it, and can open a candidature.
+    let page = v.client.get("/catalogue/DUI-MS/2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Ouverture du guichet"), "{}", page.body);
+    assert!(page.body.contains("le 03/06/2026"), "{}", page.body);
+
+    // Moved to tomorrow: the form says why beside the field, and nothing is opened.
+    let tomorrow = paris_day_after(1);
+    move_guichet(&v.app, "DUI-MS", tomorrow).await;
+    let page = v.client.get("/catalogue/DUI-MS/2").await;
+    assert!(
+        page.body.contains(&format!("le {}", tomorrow.to_french())),
+        "{}",
+        page.body
+    );
+    for action in ["apercu", "enregistrer"] {
+        let r = post_pairs(
+            &mut v.client,
+            "/candidatures/nouvelle",
+            &step_fields(&file, &v.solution, action),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body
+                .contains(&format!("ouvre que le {}", tomorrow.to_french())),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("dispositif-erreur"), "{}", r.body);
+    }
+    assert!(
+        v.app
+            .db
+            .list_candidatures(Some(v.organisation), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Open today: the candidature is opened.
+    move_guichet(&v.app, "DUI-MS", paris_day_after(0)).await;
+    let r = post_pairs(
+        &mut v.client,
+        "/candidatures/nouvelle",
+        &step_fields(&file, &v.solution, "enregistrer"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
