@@ -102,8 +102,28 @@ pub(crate) fn domain_candidature(
     }
 }
 
+/// The live plan of an administrative step, for pages and API alike: a step not yet filed as a
+/// candidature (`pinned` is `None`) is being opened, so it is judged on today's Paris date and a
+/// guichet not open yet refuses it (R10); an existing candidature, pinned to its REM version, is
+/// never judged on its guichet again.
+pub(crate) async fn step_plan(
+    db: &Db,
+    cache: &CatalogueCache,
+    pinned: Option<RemVersionId>,
+    vendor: &Siren,
+    target: &DispositifKey,
+    solution: &Solution,
+    step: &AdministrativeStep,
+) -> Result<LivePlan, AppError> {
+    let mut domain = domain_candidature(vendor, target, solution, step);
+    if pinned.is_none() {
+        domain.opened_on = Some(paris_today());
+    }
+    live_plan(db, cache, pinned, &domain).await
+}
+
 /// Today in Paris: the day R10 compares with a guichet's opening day.
-pub(crate) fn paris_today() -> IsoDate {
+fn paris_today() -> IsoDate {
     ParisTime::from_unix_millis(preuves_db::Timestamp::now().as_millis()).date
 }
 

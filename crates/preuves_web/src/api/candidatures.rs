@@ -892,9 +892,16 @@ pub(crate) async fn create(
     // R10: a candidature is opened today, only if the target's guichet is open.
     if let Some(solution) = solutions.iter().find(|s| s.id == step.solution) {
         let siren = journey::siren_of(&state.db, vendor.organisation).await?;
-        let mut domain = journey::domain_candidature(&siren, &target, solution, &step);
-        domain.opened_on = Some(journey::paris_today());
-        let live = journey::live_plan(&state.db, &state.catalogues, None, &domain).await?;
+        let live = journey::step_plan(
+            &state.db,
+            &state.catalogues,
+            None,
+            &siren,
+            &target,
+            solution,
+            &step,
+        )
+        .await?;
         let closed = journey::guichet_refusals(&live);
         if !closed.is_empty() {
             return Err(AppError::Rejected {

@@ -571,12 +571,16 @@ async fn evaluate(
     let live = match (&parsed.target, &parsed.solution, &parsed.step) {
         (Some(target), Some(solution), Some(step)) => {
             let siren = journey::siren_of(&state.db, vendor.organisation).await?;
-            let mut domain = journey::domain_candidature(&siren, target, solution, step);
-            if candidature.is_none() {
-                // R10: a candidature is opened today, if the target's guichet is open.
-                domain.opened_on = Some(journey::paris_today());
-            }
-            let live = journey::live_plan(&state.db, &state.catalogues, pinned, &domain).await?;
+            let live = journey::step_plan(
+                &state.db,
+                &state.catalogues,
+                pinned,
+                &siren,
+                target,
+                solution,
+                step,
+            )
+            .await?;
             if let Err(refusals) = &live.outcome {
                 refusals_to_fields(refusals, &mut errors);
             }
