@@ -3,7 +3,7 @@
 //! Written out here rather than with `sqlx::migrate!` so that the build needs no procedural macro
 //! (see `row.rs`). Each migration keeps the version and description the file name gives and the
 //! checksum sqlx computes from its text, so databases migrated by earlier builds see no change.
-//! A new migration is one file in each folder and one line in each list below.
+//! A new migration is one file in each folder and one line in the list below.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -35,26 +35,24 @@ macro_rules! migration {
     };
 }
 
-const SQLITE: &[Embedded] = &[
-    migration!("sqlite", 20261126000001, "initial"),
-    migration!("sqlite", 20261126000002, "candidatures"),
-    migration!("sqlite", 20261126000003, "instruction"),
-    migration!("sqlite", 20261126000004, "api_tokens"),
-    migration!("sqlite", 20261203000001, "honour_sha256"),
-    migration!("sqlite", 20261203000002, "login_attempts"),
-    migration!("sqlite", 20261203000003, "rem_version_labels"),
-    migration!("sqlite", 20261203000004, "guichet_opens_on"),
-];
+/// Both backends' lists from one list of `(version, name)`: every migration exists for both, so
+/// a new one is one line here (and one file in each folder; a test checks the folders).
+macro_rules! migrations {
+    ($(($version:literal, $name:literal)),* $(,)?) => {
+        const SQLITE: &[Embedded] = &[$(migration!("sqlite", $version, $name)),*];
+        const POSTGRES: &[Embedded] = &[$(migration!("postgres", $version, $name)),*];
+    };
+}
 
-const POSTGRES: &[Embedded] = &[
-    migration!("postgres", 20261126000001, "initial"),
-    migration!("postgres", 20261126000002, "candidatures"),
-    migration!("postgres", 20261126000003, "instruction"),
-    migration!("postgres", 20261126000004, "api_tokens"),
-    migration!("postgres", 20261203000001, "honour_sha256"),
-    migration!("postgres", 20261203000002, "login_attempts"),
-    migration!("postgres", 20261203000003, "rem_version_labels"),
-    migration!("postgres", 20261203000004, "guichet_opens_on"),
+migrations![
+    (20261126000001, "initial"),
+    (20261126000002, "candidatures"),
+    (20261126000003, "instruction"),
+    (20261126000004, "api_tokens"),
+    (20261203000001, "honour_sha256"),
+    (20261203000002, "login_attempts"),
+    (20261203000003, "rem_version_labels"),
+    (20261203000004, "guichet_opens_on"),
 ];
 
 /// The embedded migrations of one backend, as a source sqlx's [`Migrator`] resolves.
