@@ -3,7 +3,7 @@
 //! `preuves_domain::ParisTime`).
 
 use preuves_db::Timestamp;
-use preuves_domain::DispositifKey;
+use preuves_domain::{DispositifKey, Siren};
 
 /// `DUI-MS vague 2`, with a no-break space before the number.
 pub(crate) fn key_label(key: &DispositifKey) -> String {
@@ -69,6 +69,12 @@ pub(crate) fn human_size(bytes: u64) -> String {
 /// An instant as French users read it, in Paris time: `26/11/2026 à 14:03`.
 pub(crate) fn french_datetime(at: Timestamp) -> String {
     preuves_domain::ParisTime::from_unix_millis(at.as_millis()).to_french()
+}
+
+/// A SIREN in French reading form: `732 829 320`.
+pub(crate) fn siren_display(siren: &Siren) -> String {
+    let s = siren.as_str();
+    format!("{}\u{a0}{}\u{a0}{}", &s[..3], &s[3..6], &s[6..])
 }
 
 #[cfg(test)]

@@ -91,6 +91,17 @@ pub fn capitalise(text: &str) -> String {
     out
 }
 
+/// The lines of a textarea, trimmed, without blanks or duplicates.
+pub fn lines(raw: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.iter().any(|o| o == line) {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

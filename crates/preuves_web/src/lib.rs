@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod app;
+mod attachment;
 mod decision;
 mod deposit;
 pub mod error;
@@ -16,10 +18,12 @@ mod format;
 pub mod forms;
 pub mod journey;
 pub mod layout;
+mod paths;
 mod plan_view;
 mod routes;
 pub mod security;
 pub mod server;
+mod views;
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use preuves_domain::{Catalogue, DispositifCode, DispositifKey, Refusal, Requirem
 use serde::Deserialize;
 
 use crate::format::{fr_number, french_datetime, human_size};
-use crate::routes::catalogue::requirement_href;
+use crate::views::links::requirement_href;
 
 /// The plan's filters, from the query string.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -15,9 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use preuves_db::{
-    Actor, AdministrativeStep, CandidatureId, CandidatureStatus, ComplementRequest, DbError,
-    LateNrusOutcome, PlanSnapshot, ProofId, Solution, SolutionId, StoredCandidature, StoredProof,
-    conflicts, missing_proofs,
+    Actor, AdministrativeStep, CandidatureStatus, ComplementRequest, DbError, LateNrusOutcome,
+    PlanSnapshot, Solution, SolutionId, StoredCandidature, StoredProof, conflicts, missing_proofs,
 };
 use preuves_domain::{
     AdditionalComponent, Catalogue, ChapterCode, DispositifCode, DispositifKey, Nru, Profile,
@@ -34,6 +33,7 @@ use crate::AppState;
 use crate::deposit::{self, ProofSlot};
 use crate::error::{AppError, ErrorItem};
 use crate::journey::{self, LivePlan};
+use crate::paths::{candidature_id, proof_id};
 use crate::security::{ApiVendor, VendorCap};
 
 /// Most NRUs, components or commercial names one step may list (as in the pages).
@@ -763,16 +763,6 @@ async fn target_of(
     Ok(None)
 }
 
-pub(crate) fn candidature_id(raw: &str) -> Result<CandidatureId, AppError> {
-    raw.parse()
-        .map(CandidatureId)
-        .map_err(|_| AppError::NotFound)
-}
-
-fn proof_id(raw: &str) -> Result<ProofId, AppError> {
-    raw.parse().map(ProofId).map_err(|_| AppError::NotFound)
-}
-
 async fn own(
     state: &AppState,
     vendor: &VendorCap,
@@ -1230,7 +1220,7 @@ pub(crate) async fn proof_file(
     if found.candidature != candidature {
         return Err(AppError::NotFound);
     }
-    crate::routes::instruction::attachment(
+    crate::attachment::attachment(
         &state,
         &found.blob_key,
         &found.content_type,

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::AppState;
 use crate::error::{AppError, ErrorItem};
-use crate::routes::catalogue::parse_key;
+use crate::paths::parse_key;
 
 /// A REM version.
 #[derive(Debug, Serialize, ToSchema)]

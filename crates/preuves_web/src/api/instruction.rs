@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::candidatures::{
-    CandidatureDto, ComplementItemDto, ComplementRequestDto, PlanDto, ProofDto, candidature_id,
-    plan_dto,
+    CandidatureDto, ComplementItemDto, ComplementRequestDto, PlanDto, ProofDto, plan_dto,
 };
 use super::{
     ApiJson, ApiQuery, DispositifRef, ErrorBody, Paging, check_fields, invalid, iso_instant, json,
@@ -26,6 +25,7 @@ use super::{
 use crate::AppState;
 use crate::error::{AppError, ErrorItem};
 use crate::journey;
+use crate::paths::candidature_id;
 use crate::security::ApiInstructor;
 
 /// Longest comment, message or reason (as in the pages).
@@ -339,7 +339,7 @@ pub(crate) async fn proof_file(
 ) -> Result<Response, AppError> {
     let c = load(&state, &id).await?;
     let found = find_proof(&state, &c, &proof).await?;
-    crate::routes::instruction::attachment(
+    crate::attachment::attachment(
         &state,
         &found.blob_key,
         &found.content_type,

@@ -338,7 +338,7 @@ pub(crate) async fn attestation(
         .find_grant(&found.nru)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut response = crate::routes::instruction::attachment(
+    let mut response = crate::attachment::attachment(
         &state,
         &grant.attestation_blob_key,
         "application/pdf",

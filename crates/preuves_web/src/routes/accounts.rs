@@ -15,23 +15,15 @@ use preuves_domain::Siren;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::app::{MAX_PASSWORD, MIN_PASSWORD};
 use crate::error::AppError;
+use crate::format::siren_display;
 use crate::forms::{FieldErrors, sentence};
 use crate::layout::{Chrome, render, render_with};
 use crate::security::{AdminCap, CsrfForm, RequestContext, hash_password, redirect_with_flash};
 
 /// Longest organisation or person name accepted.
 const MAX_NAME: usize = 200;
-/// Shortest password accepted.
-pub(crate) const MIN_PASSWORD: usize = 12;
-/// Longest password accepted (hashing cost grows with length).
-pub(crate) const MAX_PASSWORD: usize = 1024;
-
-/// A SIREN in French reading form: `732 829 320`.
-pub(crate) fn siren_display(siren: &Siren) -> String {
-    let s = siren.as_str();
-    format!("{}\u{a0}{}\u{a0}{}", &s[..3], &s[3..6], &s[6..])
-}
 
 /// The page title, marked when the form holds errors (screen readers read it first).
 fn page_title(title: &str, errors: &FieldErrors) -> String {

@@ -14,9 +14,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use preuves_db::{
-    Actor, AdministrativeStep, CandidatureId, CandidatureStatus, DbError, DispositifSummary,
-    LateNrusOutcome, OrganisationId, Solution, SolutionId, StoredCandidature, StoredProof,
-    conflicts, missing_proofs,
+    Actor, AdministrativeStep, CandidatureStatus, DbError, DispositifSummary, LateNrusOutcome,
+    OrganisationId, Solution, SolutionId, StoredCandidature, StoredProof, conflicts,
+    missing_proofs,
 };
 use preuves_domain::{
     AdditionalComponent, ChapterCode, DispositifKey, Nru, Profile, Refusal, Version, Wave,
@@ -24,15 +24,18 @@ use preuves_domain::{
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::app::warnings::cited_warnings;
 use crate::error::AppError;
 use crate::format::{fr_number, french_datetime, key_label, plural};
+use crate::forms::lines;
 use crate::forms::{FieldErrors, sentence};
 use crate::journey::{self, LivePlan};
 use crate::layout::{Chrome, render, render_with};
+use crate::paths::candidature_id;
 use crate::plan_view::{self, DepositForms, PlanFilters, PlanInput, PlanView};
-use crate::routes::instruction::{RequestView, cited_warnings};
-use crate::routes::solutions::lines;
 use crate::security::{CsrfForm, RequestContext, VendorCap, redirect_with_flash};
+use crate::views::facts::{CandidatureFacts, date2_of};
+use crate::views::requests::RequestView;
 
 /// Most NRUs, components or commercial names one step may list.
 const MAX_ITEMS: usize = 50;
@@ -796,12 +799,6 @@ pub(crate) async fn create(
     handle_step(&state, &ctx, &vendor, None, StepForm::from_pairs(pairs)).await
 }
 
-pub(crate) fn candidature_id(raw: &str) -> Result<CandidatureId, AppError> {
-    raw.parse()
-        .map(CandidatureId)
-        .map_err(|_| AppError::NotFound)
-}
-
 /// `POST /candidatures/{id}`: preview or save a draft's administrative step.
 pub(crate) async fn save(
     State(state): State<AppState>,
@@ -824,106 +821,6 @@ pub(crate) async fn save(
 }
 
 // ---- a stored candidature -------------------------------------------------------------------
-
-/// Facts about a stored candidature shown on its pages.
-pub(crate) struct CandidatureFacts {
-    pub(crate) id: i64,
-    pub(crate) target: String,
-    pub(crate) solution: String,
-    pub(crate) version: String,
-    pub(crate) status_code: &'static str,
-    pub(crate) status_label: &'static str,
-    pub(crate) draft: bool,
-    pub(crate) revision: i64,
-    pub(crate) profiles: String,
-    pub(crate) nrus: String,
-    pub(crate) late_nrus: String,
-    pub(crate) components: Vec<String>,
-    pub(crate) commercial_names: Vec<String>,
-    pub(crate) honour_file: Option<String>,
-    pub(crate) submitted: Option<String>,
-    pub(crate) complete_at: Option<String>,
-    pub(crate) status_reason: Option<String>,
-    pub(crate) can_deposit: bool,
-    pub(crate) can_enter_late_nru: bool,
-    pub(crate) date2: Option<String>,
-}
-
-impl CandidatureFacts {
-    pub(crate) fn of(c: &StoredCandidature, date2: Option<String>) -> Self {
-        Self {
-            id: c.id.0,
-            target: key_label(&c.target),
-            solution: c.solution_name.clone(),
-            version: c.step.version.to_string(),
-            status_code: c.status.code(),
-            status_label: c.status.label(),
-            draft: c.status == CandidatureStatus::Draft,
-            revision: c.revision,
-            profiles: std::iter::once(Profile::GENERAL.to_owned())
-                .chain(c.step.optional_profiles.iter().map(|p| p.to_string()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            nrus: c
-                .step
-                .nrus
-                .iter()
-                .map(Nru::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            late_nrus: c
-                .late_nrus
-                .iter()
-                .map(Nru::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            components: c
-                .step
-                .additional_components
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} (chapitres {})",
-                        a.name,
-                        a.chapters
-                            .iter()
-                            .map(ChapterCode::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })
-                .collect(),
-            commercial_names: c.step.commercial_names.clone(),
-            honour_file: c
-                .step
-                .honour_statement
-                .as_ref()
-                .map(|h| h.file_name.clone()),
-            submitted: c.submitted_at.map(french_datetime),
-            complete_at: c.complete_at.map(french_datetime),
-            status_reason: c.status_reason.clone(),
-            can_deposit: matches!(
-                c.status,
-                CandidatureStatus::Draft
-                    | CandidatureStatus::Submitted
-                    | CandidatureStatus::ComplementRequested
-            ),
-            can_enter_late_nru: c.status.is_under_review(),
-            date2,
-        }
-    }
-}
-
-async fn date2_of(state: &AppState, target: &DispositifKey) -> Result<Option<String>, AppError> {
-    Ok(state
-        .db
-        .list_dispositifs()
-        .await?
-        .into_iter()
-        .find(|d| &d.key == target)
-        .and_then(|d| d.date2)
-        .map(|d| d.to_french()))
-}
 
 #[derive(Template)]
 #[template(path = "candidature_show.html")]

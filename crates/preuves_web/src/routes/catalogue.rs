@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use preuves_db::{
-    Db, DispositifSummary, Page, RemVersion, RemVersionId, RequirementHit, RequirementQuery, UserId,
+    Db, DispositifSummary, Page, RemVersion, RemVersionId, RequirementHit, RequirementQuery,
 };
 use preuves_domain::{
     ChapterCode, DispositifCode, DispositifKey, Perimeter, Profile, Requirement, RequirementId,
@@ -22,7 +22,10 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::format::{excerpt, fr_number, french_datetime, key_label, plural};
 use crate::layout::{Chrome, encode_query, render};
+use crate::paths::parse_key;
 use crate::security::RequestContext;
+use crate::views::links::{dispositif_href, requirement_href};
+use crate::views::{SelectOption, actor_label};
 
 /// Requirements per page of search results.
 const PER_PAGE: u32 = 50;
@@ -30,60 +33,6 @@ const PER_PAGE: u32 = 50;
 const EXCERPT: usize = 160;
 
 // ---- shared helpers (also used by the REM import pages) ------------------------------------
-
-/// The dispositif named by a URL's code and wave; anything else is a missing page.
-pub(crate) fn parse_key(code: &str, wave: &str) -> Result<DispositifKey, AppError> {
-    let code = DispositifCode::parse(code).map_err(|_| AppError::NotFound)?;
-    let wave = match wave {
-        "1" => Wave::One,
-        "2" => Wave::Two,
-        _ => return Err(AppError::NotFound),
-    };
-    Ok(DispositifKey { code, wave })
-}
-
-/// The page of a dispositif.
-pub(crate) fn dispositif_href(key: &DispositifKey) -> String {
-    format!("/catalogue/{}/{}", key.code, key.wave.number())
-}
-
-/// The page of a requirement, of the current REM or of one version.
-pub(crate) fn requirement_href(
-    key: &DispositifKey,
-    id: &RequirementId,
-    version: Option<RemVersionId>,
-) -> String {
-    let mut href = format!(
-        "{}/exigence?id={}",
-        dispositif_href(key),
-        encode_query(id.as_str())
-    );
-    if let Some(v) = version {
-        href.push_str(&format!("&version={v}"));
-    }
-    href
-}
-
-/// Who imported a REM version, from the [`preuves_db::Actor`] text form kept with it.
-pub(crate) async fn actor_label(
-    db: &Db,
-    actor: &str,
-    cache: &mut HashMap<String, String>,
-) -> Result<String, AppError> {
-    if let Some(known) = cache.get(actor) {
-        return Ok(known.clone());
-    }
-    let label = match actor.strip_prefix("user:").map(str::parse::<i64>) {
-        Some(Ok(id)) => match db.find_user(UserId(id)).await? {
-            Some(user) => user.display_name,
-            None => format!("compte n°\u{a0}{id} (supprimé)"),
-        },
-        _ if actor == "system" => "la plateforme (chargement du catalogue)".to_owned(),
-        _ => actor.to_owned(),
-    };
-    cache.insert(actor.to_owned(), label.clone());
-    Ok(label)
-}
 
 /// A query string's parameters; the first value of a repeated name wins, and an unreadable
 /// query reads as empty (filters are a convenience, never a reason to fail).
@@ -111,13 +60,6 @@ fn or_dash(text: &str) -> String {
 pub(crate) struct Link {
     pub(crate) label: String,
     pub(crate) href: String,
-}
-
-/// An `<option>`.
-pub(crate) struct SelectOption {
-    pub(crate) value: String,
-    pub(crate) label: String,
-    pub(crate) selected: bool,
 }
 
 struct ListRow {

@@ -8,27 +8,29 @@
 //! decision is refused with its message and changes nothing.
 
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use preuves_db::{
-    Actor, CandidatureId, CandidatureStatus, ComplementRequest, GapKind, HistoryEntry, ProofId,
-    QueueFilters, StoredCandidature, StoredProof, Verdict, current_proofs, instruction_gaps,
+    Actor, CandidatureId, CandidatureStatus, GapKind, HistoryEntry, ProofId, QueueFilters,
+    StoredCandidature, StoredProof, Verdict, current_proofs, instruction_gaps,
 };
 use preuves_domain::{IsoDate, ParisTime, RequirementId};
-use preuves_storage::BlobKey;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::app::warnings::cited_warnings;
+use crate::attachment::attachment;
 use crate::error::AppError;
 use crate::format::{french_datetime, human_size, key_label, plural};
 use crate::forms::FieldErrors;
 use crate::journey;
 use crate::layout::{Chrome, encode_query, render, render_with};
+use crate::paths::candidature_id;
 use crate::plan_view::{self, PlanFilters, PlanInput, PlanView};
-use crate::routes::candidatures::{CandidatureFacts, candidature_id};
 use crate::security::{CsrfForm, InstructorCap, RequestContext, redirect_with_flash};
+use crate::views::facts::CandidatureFacts;
+use crate::views::requests::RequestView;
 
 /// Longest comment, message or reason accepted.
 const MAX_TEXT: usize = 4000;
@@ -208,36 +210,6 @@ struct GapView {
     what: String,
 }
 
-/// A complement request as the pages show it (instructor and vendor alike).
-pub(crate) struct RequestView {
-    pub(crate) message: String,
-    pub(crate) items: Vec<(String, String)>,
-    pub(crate) requested: String,
-    pub(crate) by: String,
-    pub(crate) answer: Option<String>,
-    pub(crate) answered: String,
-}
-
-impl RequestView {
-    pub(crate) fn of(r: &ComplementRequest) -> Self {
-        Self {
-            message: r.message.clone(),
-            items: r
-                .items
-                .iter()
-                .map(|i| (i.requirement.to_string(), i.comment.clone()))
-                .collect(),
-            requested: french_datetime(r.requested_at),
-            by: r
-                .requested_by_name
-                .clone()
-                .unwrap_or_else(|| r.requested_by.clone()),
-            answer: r.answer.clone(),
-            answered: r.answered_at.map(french_datetime).unwrap_or_default(),
-        }
-    }
-}
-
 struct HistoryView {
     at: String,
     who: String,
@@ -260,30 +232,6 @@ fn action_label(action: &str) -> String {
         "candidature.grant" => "référencement accordé".to_owned(),
         other => other.to_owned(),
     }
-}
-
-/// A warning for each NRU the candidature cites that is no longer valid (no silent change of
-/// its plan: the plan stays as computed, the instructor and the vendor are told).
-pub(crate) async fn cited_warnings(
-    state: &AppState,
-    c: &StoredCandidature,
-) -> Result<Vec<String>, AppError> {
-    let mut out = Vec::new();
-    for nru in c.step.nrus.iter().chain(c.late_nrus.iter()) {
-        if let Some(r) = state.db.find_referencing(nru).await?
-            && r.status != preuves_domain::ReferencingStatus::Valid
-        {
-            out.push(format!(
-                "Le référencement {nru} cité par cette candidature est désormais {}{}. Le plan n'a pas été modifié\u{a0}: les exigences qu'il masque restent masquées tant que l'instruction n'en décide pas autrement.",
-                r.status.label(),
-                r.status_reason
-                    .as_deref()
-                    .map(|m| format!(" (motif\u{a0}: {m})"))
-                    .unwrap_or_default()
-            ));
-        }
-    }
-    Ok(out)
 }
 
 #[derive(Template)]
@@ -776,53 +724,4 @@ pub(crate) async fn download(
         &found.file_name,
     )
     .await
-}
-
-/// Streams a stored blob as a download, never rendered inline.
-pub(crate) async fn attachment(
-    state: &AppState,
-    blob_key: &str,
-    content_type: &str,
-    file_name: &str,
-) -> Result<Response, AppError> {
-    let key = BlobKey::parse(blob_key.to_owned()).map_err(AppError::internal)?;
-    let stream = state
-        .blobs
-        .get_stream(&key)
-        .await
-        .map_err(AppError::internal)?;
-    let size = stream.size();
-    let mut response = Body::from_stream(stream).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    let ascii: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        encode_query(file_name)
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
 }

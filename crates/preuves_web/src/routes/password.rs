@@ -14,10 +14,10 @@ use preuves_db::{Actor, Timestamp};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::app::{MAX_PASSWORD, MIN_PASSWORD};
 use crate::error::AppError;
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, render, render_with};
-use crate::routes::accounts::{MAX_PASSWORD, MIN_PASSWORD};
 use crate::security::{
     CsrfForm, RequestContext, hash_password, redirect_with_flash, verify_password,
 };

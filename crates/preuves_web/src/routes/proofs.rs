@@ -21,8 +21,8 @@ use crate::AppState;
 use crate::deposit::{self, can_deposit, check_announced, file_name_of, store_file, unreadable};
 use crate::error::AppError;
 use crate::journey;
+use crate::paths::candidature_id;
 use crate::plan_view::anchor_of;
-use crate::routes::candidatures::candidature_id;
 use crate::security::{RequestContext, VendorCap, check_csrf, redirect_with_flash};
 
 /// What the small form fields may weigh, in all.
@@ -234,7 +234,7 @@ pub(crate) async fn download(
     if found.candidature != candidature {
         return Err(AppError::NotFound);
     }
-    crate::routes::instruction::attachment(
+    crate::attachment::attachment(
         &state,
         &found.blob_key,
         &found.content_type,

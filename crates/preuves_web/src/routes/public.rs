@@ -409,7 +409,7 @@ pub(crate) async fn verify(
         status_code: v.status.code(),
         headline,
         vendor: v.vendor.clone(),
-        siren: crate::routes::accounts::siren_display(&v.siren),
+        siren: crate::format::siren_display(&v.siren),
         dispositif: crate::format::key_label(&v.dispositif),
         solution: v.solution.clone(),
         version: v.version.to_string(),
@@ -434,7 +434,7 @@ pub(crate) async fn attestation(
     let nru = Nru::parse(&raw).map_err(|_| AppError::NotFound)?;
     let grant = state.db.find_grant(&nru).await?.ok_or(AppError::NotFound)?;
     scope.check(grant.organisation)?;
-    let mut response = crate::routes::instruction::attachment(
+    let mut response = crate::attachment::attachment(
         &state,
         &grant.attestation_blob_key,
         "application/pdf",

@@ -23,9 +23,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppError;
 use crate::format::key_label;
+use crate::format::siren_display;
 use crate::forms::{FieldErrors, sentence};
 use crate::layout::{Chrome, encode_query, render, render_with};
-use crate::routes::accounts::siren_display;
 use crate::security::{
     AdminCap, CsrfForm, ReadScope, RequestContext, SignedIn, redirect_with_flash,
 };

@@ -19,12 +19,13 @@ use preuves_import::rem::{CONVERGENCE_COLUMNS, EXTRA_COLUMNS, REQUIRED_COLUMNS};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::catalogue::{SelectOption, actor_label, dispositif_href};
 use crate::AppState;
 use crate::error::AppError;
 use crate::format::{fr_number, french_datetime, human_size, key_label, plural};
 use crate::layout::{Chrome, render, render_with};
 use crate::security::{AdminCap, RequestContext, check_csrf, redirect_with_flash};
+use crate::views::links::dispositif_href;
+use crate::views::{SelectOption, actor_label};
 
 /// What the small form fields may weigh, in all (the token, the dispositif code, stray fields).
 const SMALL_FIELDS: usize = 16 * 1024;

@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::format::key_label;
 use crate::forms::FieldErrors;
+use crate::forms::lines;
 use crate::layout::{Chrome, encode_query, render, render_with};
 use crate::security::{CsrfForm, RequestContext, VendorCap, redirect_with_flash};
 
@@ -49,17 +50,6 @@ impl SolutionForm {
             revision: s.revision.to_string(),
         }
     }
-}
-
-/// The lines of a textarea, trimmed, without blanks or duplicates.
-pub(crate) fn lines(raw: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if !out.iter().any(|o| o == line) {
-            out.push(line.to_owned());
-        }
-    }
-    out
 }
 
 fn validate(form: &SolutionForm) -> Result<SolutionFields, FieldErrors> {
