@@ -3,7 +3,8 @@
 //! against the allow-list ([`crate::filetype`]) before anything is written, its size against
 //! [`crate::WebConfig::max_proof_upload`] while it is read; only a complete blob is recorded (in
 //! one audited transaction by `preuves_db`), and a blob whose recording fails is deleted. An
-//! interrupted upload leaves neither a record nor a blob.
+//! interrupted upload leaves neither a record nor a blob. When a deposit is allowed and which
+//! proof a file may bring are rules of [`crate::app::deposits`].
 
 use std::time::SystemTime;
 
@@ -11,8 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use futures_util::Stream;
 use preuves_db::{
-    Actor, CandidatureStatus, DbError, HonourStatement, NewProof, OrganisationId, PlanSnapshot,
-    StoredCandidature, StoredProof, conflicts,
+    Actor, HonourStatement, NewProof, OrganisationId, StoredCandidature, StoredProof,
 };
 use preuves_domain::RequirementId;
 use preuves_storage::{BlobKey, PutLimits, StorageError, StoredBlob};
@@ -138,62 +138,6 @@ pub(crate) fn check_announced(
     Ok(())
 }
 
-/// Proofs may be deposited on a draft, a submitted candidature, or one waiting for complements.
-pub(crate) fn can_deposit(c: &StoredCandidature) -> Result<(), AppError> {
-    if matches!(
-        c.status,
-        CandidatureStatus::Draft
-            | CandidatureStatus::Submitted
-            | CandidatureStatus::ComplementRequested
-    ) {
-        Ok(())
-    } else {
-        Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::DEPOSIT_CLOSED.to_owned(),
-        }))
-    }
-}
-
-/// The requirement of an expected proof of `plan` (a requirement to deposit, at that scenario
-/// and proof position), or 422 `proof_not_expected`.
-pub(crate) fn expected_proof(
-    plan: &PlanSnapshot,
-    requirement: &str,
-    scenario: i64,
-    proof: i64,
-) -> Result<RequirementId, AppError> {
-    let expected = plan
-        .entry(requirement)
-        .filter(|e| e.is_to_deposit())
-        .and_then(|e| {
-            e.expected
-                .iter()
-                .find(|x| x.scenario_index == scenario && x.proof_index == proof)
-        });
-    if expected.is_none() {
-        return Err(AppError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "proof_not_expected",
-            message: format!(
-                "Le plan de cette candidature n'attend pas cette preuve pour l'exigence {requirement} (exigence masquée ou inconnue). Aucun fichier n'a été enregistré."
-            ),
-        });
-    }
-    RequirementId::parse(requirement).map_err(|e| AppError::BadRequest(e.to_string()))
-}
-
-/// The plan a deposit is checked against: a candidature whose plan the engine refuses takes no
-/// proof.
-pub(crate) fn plan_for_deposit(
-    outcome: &Result<PlanSnapshot, Vec<preuves_domain::Refusal>>,
-) -> Result<&PlanSnapshot, AppError> {
-    outcome.as_ref().map_err(|_| {
-        AppError::conflict(
-            "Le plan de cette candidature ne peut pas être calculé (voir son étape administrative)\u{a0}: aucune preuve ne peut être déposée pour l'instant.",
-        )
-    })
-}
-
 /// Where an expected proof is: the requirement and the positions of its scenario and proof.
 pub(crate) struct ProofSlot {
     pub(crate) requirement: RequirementId,
@@ -266,16 +210,5 @@ pub(crate) async fn record_honour_statement(
 async fn discard(state: &AppState, blob: &StoredBlob) {
     if let Err(d) = state.blobs.delete(&blob.key).await {
         tracing::warn!(error = %d, "could not delete an unrecorded blob");
-    }
-}
-
-/// A sworn statement can only be added to a draft.
-pub(crate) fn check_draft(c: &StoredCandidature) -> Result<(), AppError> {
-    if c.status == CandidatureStatus::Draft {
-        Ok(())
-    } else {
-        Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::NOT_DRAFT.to_owned(),
-        }))
     }
 }

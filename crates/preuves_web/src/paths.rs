@@ -1,7 +1,7 @@
 //! Path parameters shared by the pages and the API: an identifier that does not parse is a
 //! missing object (404), never a 400 that would tell it apart.
 
-use preuves_db::{CandidatureId, ProofId};
+use preuves_db::{CandidatureId, ProofId, SolutionId};
 use preuves_domain::{DispositifCode, DispositifKey, Wave};
 
 use crate::error::AppError;
@@ -16,6 +16,11 @@ pub(crate) fn candidature_id(raw: &str) -> Result<CandidatureId, AppError> {
 /// A proof id from a path.
 pub(crate) fn proof_id(raw: &str) -> Result<ProofId, AppError> {
     raw.parse().map(ProofId).map_err(|_| AppError::NotFound)
+}
+
+/// A solution id from a path.
+pub(crate) fn solution_id(raw: &str) -> Result<SolutionId, AppError> {
+    raw.parse().map(SolutionId).map_err(|_| AppError::NotFound)
 }
 
 /// The dispositif named by a URL's code and wave; anything else is a missing page.

@@ -4,22 +4,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{Actor, Solution, SolutionFields, SolutionId};
+use preuves_db::Solution;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    ApiJson, ApiQuery, ErrorBody, PageParams, Paging, check_fields, invalid, iso_instant, json,
-    page_of,
-};
+use super::{ApiJson, ApiQuery, ErrorBody, PageParams, Paging, iso_instant, json, page_of};
 use crate::AppState;
+use crate::app::solutions::{self, SolutionInput};
 use crate::error::AppError;
+use crate::paths::solution_id;
 use crate::security::ApiVendor;
-
-/// Longest name accepted (as in the pages).
-const MAX_TEXT: usize = 200;
-/// Most versions or commercial names per solution (as in the pages).
-const MAX_ITEMS: usize = 50;
 
 /// A solution of the vendor.
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,65 +87,15 @@ pub(crate) struct SolutionUpdate {
     commercial_names: Vec<String>,
 }
 
-/// Trimmed, without blanks or duplicates.
-fn clean(items: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for i in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
-        if !out.iter().any(|o| o == i) {
-            out.push(i.to_owned());
+impl SolutionBody {
+    fn input(self) -> SolutionInput {
+        SolutionInput {
+            name: self.name,
+            main_component: self.main_component,
+            versions: self.versions,
+            commercial_names: self.commercial_names,
         }
     }
-    out
-}
-
-fn validate(body: &SolutionBody) -> Result<SolutionFields, AppError> {
-    let mut errors = Vec::new();
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TEXT {
-        errors.push(invalid(
-            "name",
-            format!("Le nom de la solution compte de 1 à {MAX_TEXT} caractères."),
-        ));
-    }
-    let main = body.main_component.trim();
-    if main.is_empty() || main.chars().count() > MAX_TEXT {
-        errors.push(invalid(
-            "main_component",
-            format!("Le composant principal compte de 1 à {MAX_TEXT} caractères."),
-        ));
-    }
-    let versions = clean(&body.versions);
-    if let Some(e) = versions
-        .iter()
-        .find_map(|v| preuves_domain::Version::parse(v).err())
-    {
-        errors.push(invalid("versions", crate::forms::sentence(&e)));
-    } else if versions.len() > MAX_ITEMS {
-        errors.push(invalid(
-            "versions",
-            format!("{MAX_ITEMS} versions au plus."),
-        ));
-    }
-    let names = clean(&body.commercial_names);
-    if names.len() > MAX_ITEMS || names.iter().any(|n| n.chars().count() > MAX_TEXT) {
-        errors.push(invalid(
-            "commercial_names",
-            format!(
-                "{MAX_ITEMS} noms commerciaux au plus, de {MAX_TEXT} caractères au plus chacun."
-            ),
-        ));
-    }
-    check_fields(errors)?;
-    Ok(SolutionFields {
-        name: name.to_owned(),
-        main_component: main.to_owned(),
-        versions,
-        commercial_names: names,
-    })
-}
-
-pub(crate) fn solution_id(raw: &str) -> Result<SolutionId, AppError> {
-    raw.parse().map(SolutionId).map_err(|_| AppError::NotFound)
 }
 
 /// `GET /api/v1/solutions`.
@@ -177,7 +121,7 @@ pub(crate) async fn list(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Response, AppError> {
     let paging = Paging::of(p.page, p.size)?;
-    let all = state.db.list_solutions(vendor.organisation).await?;
+    let all = solutions::list(&state, &vendor).await?;
     let (items, total) = paging.slice(all, |s| SolutionDto::of(&s));
     json(StatusCode::OK, &SolutionPage::new(paging, items, total))
 }
@@ -206,11 +150,7 @@ pub(crate) async fn create(
     ApiVendor(vendor): ApiVendor<true>,
     ApiJson(body): ApiJson<SolutionBody>,
 ) -> Result<Response, AppError> {
-    let fields = validate(&body)?;
-    let created = state
-        .db
-        .create_solution(vendor.organisation, &fields, &Actor::User(vendor.user.id))
-        .await?;
+    let created = solutions::create(&state, &vendor, &body.input()).await?;
     json(StatusCode::CREATED, &SolutionDto::of(&created))
 }
 
@@ -236,10 +176,7 @@ pub(crate) async fn show(
     ApiVendor(vendor): ApiVendor,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let s = state
-        .db
-        .find_solution_for(vendor.organisation, solution_id(&id)?)
-        .await?;
+    let s = solutions::find(&state, &vendor, solution_id(&id)?).await?;
     json(StatusCode::OK, &SolutionDto::of(&s))
 }
 
@@ -271,24 +208,14 @@ pub(crate) async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SolutionUpdate>,
 ) -> Result<Response, AppError> {
-    let id = solution_id(&id)?;
-    // Another organisation's solution is a 404 before anything is judged.
-    state.db.find_solution_for(vendor.organisation, id).await?;
-    let fields = validate(&SolutionBody {
+    let input = SolutionBody {
         name: body.name,
         main_component: body.main_component,
         versions: body.versions,
         commercial_names: body.commercial_names,
-    })?;
-    let updated = state
-        .db
-        .update_solution(
-            vendor.organisation,
-            id,
-            body.revision,
-            &fields,
-            &Actor::User(vendor.user.id),
-        )
-        .await?;
+    }
+    .input();
+    let updated =
+        solutions::update(&state, &vendor, solution_id(&id)?, body.revision, &input).await?;
     json(StatusCode::OK, &SolutionDto::of(&updated))
 }

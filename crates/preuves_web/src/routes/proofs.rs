@@ -9,19 +9,20 @@
 //! [`crate::WebConfig::max_proof_upload`] while it is read. Only once the blob is complete is the
 //! file recorded (with its SHA-256 and size) in one audited transaction; if recording fails the
 //! blob is deleted. An interrupted upload leaves neither a record nor a blob. The streaming and
-//! its checks are [`crate::deposit`]'s, shared with the API.
+//! its checks are [`crate::deposit`]'s, shared with the API; when a deposit is allowed and which
+//! proof a file may bring, [`crate::app::deposits`]'.
 
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use preuves_db::{Actor, ProofId};
+use preuves_db::Actor;
 
 use crate::AppState;
-use crate::deposit::{self, can_deposit, check_announced, file_name_of, store_file, unreadable};
+use crate::app::candidatures::own;
+use crate::app::deposits;
+use crate::deposit::{self, check_announced, file_name_of, store_file, unreadable};
 use crate::error::AppError;
-use crate::journey;
-use crate::paths::candidature_id;
 use crate::plan_view::anchor_of;
 use crate::security::{RequestContext, VendorCap, check_csrf, redirect_with_flash};
 
@@ -78,17 +79,13 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let c = state
-        .db
-        .find_candidature_for(vendor.organisation, candidature_id(&id)?)
-        .await?;
+    let c = own(&state, &vendor, &id).await?;
     let mut multipart = multipart_or_error(multipart)?;
     let mut budget = first_csrf(&mut multipart, &ctx).await?;
-    can_deposit(&c)?;
+    deposits::check_open(&c)?;
     check_announced(&state, &headers, 20)?;
 
-    let live = journey::candidature_plan(&state.db, &state.catalogues, &c).await?;
-    let plan = deposit::plan_for_deposit(&live.outcome)?;
+    let plan = deposits::deposit_plan(&state, &c).await?;
     let mut requirement = String::new();
     let mut scenario = String::new();
     let mut proof = String::new();
@@ -115,7 +112,7 @@ pub(crate) async fn upload(
                         ));
                     }
                 };
-                let requirement_id = deposit::expected_proof(plan, &requirement, si, pi)?;
+                let requirement_id = deposits::expected_proof(&plan, &requirement, si, pi)?;
                 let stored =
                     store_file(&state, &prefix, field, &name, &deposit::PROOF_KINDS).await?;
                 let slot = deposit::ProofSlot {
@@ -167,13 +164,10 @@ pub(crate) async fn honour_statement(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let c = state
-        .db
-        .find_candidature_for(vendor.organisation, candidature_id(&id)?)
-        .await?;
+    let c = own(&state, &vendor, &id).await?;
     let mut multipart = multipart_or_error(multipart)?;
     let mut budget = first_csrf(&mut multipart, &ctx).await?;
-    deposit::check_draft(&c)?;
+    deposits::check_honour_open(&c)?;
     check_announced(&state, &headers, 20)?;
     let mut revision = String::new();
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
@@ -225,15 +219,7 @@ pub(crate) async fn download(
     vendor: VendorCap,
     Path((id, proof)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let candidature = candidature_id(&id)?;
-    let proof_id = proof.parse().map(ProofId).map_err(|_| AppError::NotFound)?;
-    let found = state
-        .db
-        .find_proof_for(vendor.organisation, proof_id)
-        .await?;
-    if found.candidature != candidature {
-        return Err(AppError::NotFound);
-    }
+    let found = deposits::own_file(&state, &vendor, &id, &proof).await?;
     crate::attachment::attachment(
         &state,
         &found.blob_key,

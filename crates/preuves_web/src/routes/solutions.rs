@@ -9,21 +9,19 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{Actor, Solution, SolutionFields, SolutionId, StoredReferencing};
+use preuves_db::{Solution, StoredReferencing};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::app::fields::{field_errors, to_form};
+use crate::app::solutions::{self, SolutionInput};
 use crate::error::AppError;
 use crate::format::key_label;
 use crate::forms::FieldErrors;
 use crate::forms::lines;
 use crate::layout::{Chrome, encode_query, render, render_with};
+use crate::paths::solution_id;
 use crate::security::{CsrfForm, RequestContext, VendorCap, redirect_with_flash};
-
-/// Longest name accepted.
-const MAX_TEXT: usize = 200;
-/// Most versions or commercial names per solution.
-const MAX_ITEMS: usize = 50;
 
 /// The solution form, as typed.
 #[derive(Debug, Default, Deserialize)]
@@ -50,63 +48,25 @@ impl SolutionForm {
             revision: s.revision.to_string(),
         }
     }
-}
 
-fn validate(form: &SolutionForm) -> Result<SolutionFields, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let name = form.name.trim();
-    if name.is_empty() {
-        errors.add("name", "Saisissez le nom de la solution.");
-    } else if name.chars().count() > MAX_TEXT {
-        errors.add(
-            "name",
-            format!("Le nom compte au plus {MAX_TEXT} caractères."),
-        );
-    }
-    let main = form.main_component.trim();
-    if main.is_empty() {
-        errors.add(
-            "main_component",
-            "Saisissez le composant principal de la solution.",
-        );
-    } else if main.chars().count() > MAX_TEXT {
-        errors.add(
-            "main_component",
-            format!("Le composant principal compte au plus {MAX_TEXT} caractères."),
-        );
-    }
-    let versions = lines(&form.versions);
-    for v in &versions {
-        if let Err(e) = preuves_domain::Version::parse(v) {
-            errors.add("versions", crate::forms::sentence(&e));
-            break;
+    /// The transport-neutral input (lists one item a line).
+    fn input(&self) -> SolutionInput {
+        SolutionInput {
+            name: self.name.clone(),
+            main_component: self.main_component.clone(),
+            versions: lines(&self.versions),
+            commercial_names: lines(&self.commercial_names),
         }
     }
-    if versions.len() > MAX_ITEMS {
-        errors.add("versions", format!("{MAX_ITEMS} versions au plus."));
-    }
-    let names = lines(&form.commercial_names);
-    if names.len() > MAX_ITEMS {
-        errors.add(
-            "commercial_names",
-            format!("{MAX_ITEMS} noms commerciaux au plus."),
-        );
-    }
-    if names.iter().any(|n| n.chars().count() > MAX_TEXT) {
-        errors.add(
-            "commercial_names",
-            format!("Un nom commercial compte au plus {MAX_TEXT} caractères."),
-        );
-    }
-    if errors.is_empty() {
-        Ok(SolutionFields {
-            name: name.to_owned(),
-            main_component: main.to_owned(),
-            versions,
-            commercial_names: names,
-        })
-    } else {
-        Err(errors)
+}
+
+/// The form's input of each canonical field (the form names its inputs like the API's keys).
+fn input_of(field: &str) -> &'static str {
+    match field {
+        "main_component" => "main_component",
+        "versions" => "versions",
+        "commercial_names" => "commercial_names",
+        _ => "name",
     }
 }
 
@@ -164,7 +124,7 @@ async fn list_page(
     form: SolutionForm,
     errors: FieldErrors,
 ) -> Result<ListPage, AppError> {
-    let solutions = state.db.list_solutions(vendor.organisation).await?;
+    let solutions = solutions::list(state, vendor).await?;
     let referencings = state
         .db
         .list_referencings(Some(vendor.organisation))
@@ -217,17 +177,14 @@ pub(crate) async fn create(
     vendor: VendorCap,
     CsrfForm(form): CsrfForm<SolutionForm>,
 ) -> Result<Response, AppError> {
-    let fields = match validate(&form) {
-        Ok(f) => f,
-        Err(errors) => {
+    let created = match solutions::create(&state, &vendor, &form.input()).await {
+        Ok(created) => created,
+        Err(e) => {
+            let errors = to_form(&field_errors(e)?, input_of, "name");
             let page = list_page(&state, &ctx, &vendor, form, errors).await?;
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let created = state
-        .db
-        .create_solution(vendor.organisation, &fields, &Actor::User(vendor.user.id))
-        .await?;
     Ok(redirect_with_flash(
         "/solutions",
         &format!("La solution «\u{a0}{}\u{a0}» a été déclarée.", created.name),
@@ -244,10 +201,6 @@ struct EditPage {
     held: Vec<HeldView>,
     form: SolutionForm,
     errors: FieldErrors,
-}
-
-fn solution_id(raw: &str) -> Result<SolutionId, AppError> {
-    raw.parse().map(SolutionId).map_err(|_| AppError::NotFound)
 }
 
 async fn edit_page(
@@ -279,10 +232,7 @@ pub(crate) async fn edit(
     vendor: VendorCap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let solution = state
-        .db
-        .find_solution_for(vendor.organisation, solution_id(&id)?)
-        .await?;
+    let solution = solutions::find(&state, &vendor, solution_id(&id)?).await?;
     let form = SolutionForm::of(&solution);
     render(&edit_page(&state, &ctx, &vendor, &solution, form, FieldErrors::new()).await?)
 }
@@ -295,31 +245,20 @@ pub(crate) async fn update(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<SolutionForm>,
 ) -> Result<Response, AppError> {
-    let solution = state
-        .db
-        .find_solution_for(vendor.organisation, solution_id(&id)?)
-        .await?;
+    let solution = solutions::find(&state, &vendor, solution_id(&id)?).await?;
     let revision: i64 =
         form.revision.trim().parse().map_err(|_| {
             AppError::BadRequest("Le formulaire est incomplet (révision).".to_owned())
         })?;
-    let fields = match validate(&form) {
-        Ok(f) => f,
-        Err(errors) => {
-            let page = edit_page(&state, &ctx, &vendor, &solution, form, errors).await?;
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-    };
-    let updated = state
-        .db
-        .update_solution(
-            vendor.organisation,
-            solution.id,
-            revision,
-            &fields,
-            &Actor::User(vendor.user.id),
-        )
-        .await?;
+    let updated =
+        match solutions::update(&state, &vendor, solution.id, revision, &form.input()).await {
+            Ok(updated) => updated,
+            Err(e) => {
+                let errors = to_form(&field_errors(e)?, input_of, "name");
+                let page = edit_page(&state, &ctx, &vendor, &solution, form, errors).await?;
+                return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+        };
     Ok(redirect_with_flash(
         "/solutions",
         &format!(

@@ -84,13 +84,8 @@ impl CandidatureFacts {
             submitted: c.submitted_at.map(french_datetime),
             complete_at: c.complete_at.map(french_datetime),
             status_reason: c.status_reason.clone(),
-            can_deposit: matches!(
-                c.status,
-                CandidatureStatus::Draft
-                    | CandidatureStatus::Submitted
-                    | CandidatureStatus::ComplementRequested
-            ),
-            can_enter_late_nru: c.status.is_under_review(),
+            can_deposit: crate::app::deposits::accepts_deposits(c.status),
+            can_enter_late_nru: crate::app::candidatures::accepts_late_nrus(c.status),
             date2,
         }
     }

@@ -709,8 +709,14 @@ async fn submission_needs_a_complete_dossier_or_a_confirmation_and_happens_once(
             &[("revision", &revision), ("confirmer_incomplet", "oui")],
         )
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(r.body.contains("missing_honour_statement"), "{}", r.body);
+    // Refused beside the names, in French (issue 14: no longer a 400 with the raw code).
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("plusieurs noms commerciaux sont déclarés sans l&#39;attestation"),
+        "{}",
+        r.body
+    );
     let r = v
         .client
         .upload(

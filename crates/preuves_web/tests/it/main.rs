@@ -14,3 +14,4 @@ mod journey;
 mod register;
 mod security;
 mod support;
+mod vendor_doors;
