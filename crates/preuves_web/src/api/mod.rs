@@ -552,22 +552,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// A field error (422 `invalid_field`) on `field`.
-pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ErrorItem {
-    ErrorItem::field("invalid_field", field, message)
-}
-
-/// Refuses a request with its field errors (422), or lets it go on.
-pub(crate) fn check_fields(errors: Vec<ErrorItem>) -> Result<(), AppError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Rejected {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-        })
-    }
-}
+/// Field errors are the application layer's: one `invalid_field` constructor, one 422.
+pub(crate) use crate::app::fields::{check as check_fields, invalid};
 
 // ---- the caller ---------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@
 //! [`super::own`] (another organisation's is not found).
 
 use preuves_db::{
-    Actor, CandidatureStatus, ComplementRequest, LateNrusOutcome, StoredCandidature, conflicts,
+    Actor, CandidatureStatus, ComplementRequest, DbError, LateNrusOutcome, StoredCandidature,
+    conflicts,
 };
 use preuves_domain::Refusal;
 
@@ -42,18 +43,10 @@ pub(crate) async fn submit(
     if c.status != CandidatureStatus::Draft {
         return Err(conflict(conflicts::ALREADY_SUBMITTED));
     }
-    let live = plan(state, c).await?;
-    let blocking: Vec<&Refusal> = match &live.outcome {
-        Err(refusals) => refusals.iter().collect(),
-        Ok(_) => live.warnings.iter().collect(),
-    };
-    if !blocking.is_empty() {
-        return Err(rejected(
-            blocking.into_iter().map(ErrorItem::from).collect(),
-        ));
-    }
-    // `preuves_db` freezes the plan it computes in the submission's transaction.
-    Ok(state
+    // `preuves_db` runs the engine in the submission's transaction and freezes its plan: on
+    // success the engine runs once. Its refusal is not typed yet (`DbError::Invalid`), so the
+    // refusals are computed again, typed, only then.
+    let submitted = state
         .db
         .submit_candidature(
             vendor.organisation,
@@ -62,7 +55,33 @@ pub(crate) async fn submit(
             input.confirm_incomplete,
             &Actor::User(vendor.user.id),
         )
-        .await?)
+        .await;
+    match submitted {
+        Ok(done) => Ok(done),
+        Err(e @ DbError::Invalid(_)) => {
+            let blocking = blocking_refusals(state, c).await?;
+            Err(if blocking.is_empty() {
+                AppError::from(e)
+            } else {
+                rejected(blocking)
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What blocks the submission of a draft: the engine's refusals, or the warnings that block a
+/// submission only (R6's `missing_honour_statement`), each naming its field.
+async fn blocking_refusals(
+    state: &AppState,
+    c: &StoredCandidature,
+) -> Result<Vec<ErrorItem>, AppError> {
+    let live = plan(state, c).await?;
+    let blocking: &[Refusal] = match &live.outcome {
+        Err(refusals) => refusals,
+        Ok(_) => &live.warnings,
+    };
+    Ok(blocking.iter().map(ErrorItem::from).collect())
 }
 
 /// Whether a refused submission is only missing the confirmation of an incomplete dossier.

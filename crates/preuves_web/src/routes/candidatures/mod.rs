@@ -218,21 +218,15 @@ pub(crate) async fn dashboard(
     ctx: RequestContext,
     vendor: VendorCap,
 ) -> Result<Response, AppError> {
-    dashboard_for(&state, &ctx, &vendor).await
-}
-
-async fn dashboard_for(
-    state: &AppState,
-    ctx: &RequestContext,
-    vendor: &VendorCap,
-) -> Result<Response, AppError> {
-    let candidatures = service::list(state, vendor, None).await?;
+    let candidatures = service::list(&state, &vendor, None).await?;
     let dispositifs = state.db.list_dispositifs().await?;
-    let has_solutions = !crate::app::solutions::list(state, vendor).await?.is_empty();
+    let has_solutions = !crate::app::solutions::list(&state, &vendor)
+        .await?
+        .is_empty();
     let mut rows = Vec::with_capacity(candidatures.len());
     let mut saved_total = 0u64;
     for c in &candidatures {
-        let live = service::plan(state, c).await?;
+        let live = service::plan(&state, c).await?;
         let proofs = state.db.list_proofs(c.id).await?;
         let (computed, missing, saved) = match &live.outcome {
             Ok(plan) => (
@@ -270,7 +264,7 @@ async fn dashboard_for(
         });
     }
     render(&DashboardPage {
-        chrome: Chrome::new(ctx, "Vos candidatures", "candidatures"),
+        chrome: Chrome::new(&ctx, "Vos candidatures", "candidatures"),
         drafts: candidatures
             .iter()
             .filter(|c| c.status == CandidatureStatus::Draft)
