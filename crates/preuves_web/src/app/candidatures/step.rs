@@ -8,7 +8,6 @@
 use preuves_db::{Actor, AdministrativeStep, Solution, StoredCandidature};
 use preuves_domain::{DispositifKey, Refusal};
 
-use super::conflict;
 use crate::AppState;
 use crate::app::fields::rejected;
 use crate::app::step::{StepInput, TargetInput, validate_target};
@@ -181,7 +180,8 @@ pub(crate) async fn create(
 }
 
 /// Saves a draft's checked step based on `revision`: 422 with every field at fault,
-/// `candidature_not_draft` once filed, `stale_revision` if it changed since (nothing saved).
+/// `candidature_not_draft` once filed (read by [`super::own_draft`], checked again in the
+/// transaction), `stale_revision` if it changed since (nothing saved).
 pub(crate) async fn save(
     state: &AppState,
     vendor: &VendorCap,
@@ -189,9 +189,6 @@ pub(crate) async fn save(
     revision: i64,
     checked: &CheckedStep,
 ) -> Result<StoredCandidature, AppError> {
-    if draft.status != preuves_db::CandidatureStatus::Draft {
-        return Err(conflict(preuves_db::conflicts::NOT_DRAFT));
-    }
     if !checked.invalid.is_empty() {
         return Err(rejected(checked.invalid.clone()));
     }
