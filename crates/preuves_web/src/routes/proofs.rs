@@ -220,11 +220,5 @@ pub(crate) async fn download(
     Path((id, proof)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let found = deposits::own_file(&state, &vendor, &id, &proof).await?;
-    crate::attachment::attachment(
-        &state,
-        &found.blob_key,
-        &found.content_type,
-        &found.file_name,
-    )
-    .await
+    crate::attachment::proof(&state, &found).await
 }

@@ -193,13 +193,7 @@ pub(crate) async fn proof_file(
     Path((id, proof)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let found = deposits::own_file(&state, &vendor, &id, &proof).await?;
-    crate::attachment::attachment(
-        &state,
-        &found.blob_key,
-        &found.content_type,
-        &found.file_name,
-    )
-    .await
+    crate::attachment::proof(&state, &found).await
 }
 
 /// Which draft revision and file a sworn statement comes with.
