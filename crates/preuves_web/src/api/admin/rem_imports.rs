@@ -17,9 +17,11 @@ use crate::multipart::{announced_too_large, read_file_form};
 use crate::security::ApiAdmin;
 
 /// The upload (`multipart/form-data`).
-// Only its schema is used: the handler reads the parts as they stream in (`crate::multipart`).
 #[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: the handler reads the parts as they stream in"
+)]
 pub(crate) struct RemImportForm {
     /// The code of a vague-2 dispositif of the catalogue (`DUI-MS`...).
     dispositif: String,
