@@ -8,6 +8,7 @@ use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use axum::http::{HeaderMap, header};
 
+use crate::deposit::file_name_of;
 use crate::error::AppError;
 use crate::security::{RequestContext, check_csrf};
 
@@ -77,16 +78,6 @@ async fn small_text(field: &mut Field<'_>, budget: &mut usize) -> Result<String,
     String::from_utf8(bytes)
         .map(|s| s.trim().to_owned())
         .map_err(|_| AppError::BadRequest("Un champ du formulaire n'est pas du texte.".to_owned()))
-}
-
-/// The file's own name, without any folder a browser may have sent.
-pub(crate) fn file_name_of(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    // Control characters and bidirectional controls (a name that displays as another) go.
-    base.chars()
-        .filter(|&c| !c.is_control() && !preuves_db::text::is_bidi_control(c))
-        .take(200)
-        .collect()
 }
 
 /// Reads the form: the file from the part named `file_field` (at most `max` bytes), the other

@@ -11,6 +11,7 @@ use preuves_web::WebConfig;
 use serde_json::{Value, json};
 
 use crate::api::{Api, ApiResponse, token_for};
+use crate::catalogue::small_rem;
 use crate::support::TestApp;
 
 const SIREN_A: &str = "732829320";
@@ -80,18 +81,6 @@ async fn upload(api: &Api, body: Vec<u8>) -> ApiResponse {
         Body::from(body),
     )
     .await
-}
-
-const HEADER: &str = "Périmètre,ID,Chapitre,Fonction,Exigence,Commentaire,Profil,N° scénario,\
-Scénario de conformité,N° preuve,Preuve,Profil historique,Criticité,Ordre,Exigence socle,ID vague 1";
-
-/// A small valid REM: two requirements, the second with a scenario but no proof (a warning).
-fn small_rem() -> String {
-    format!(
-        "{HEADER}\r\n\
-         Vague 1,INS/va1.01,Identité nationale de santé,Appel INSi,Le système DOIT appeler le téléservice INSi.,,Général,INS/va1.01.01,Appeler INSi,INS/va1.01.01.01,Vidéo,Général,Majeure,1,SC.INS/va1.01,INS.01\r\n\
-         Vague 2,USA.01,Usagers,Accueil,Le système DOIT enregistrer l'accueil d'un usager.,,Général,USA.01.01,Accueillir un usager,,,,Majeure,2,,\r\n"
-    )
 }
 
 /// A referencing of MS1 (vague 1) held by `organisation`.
