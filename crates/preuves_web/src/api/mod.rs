@@ -19,6 +19,7 @@
 //! body type derives `ToSchema`, and [`ApiDoc`] lists them; a test checks that every route of
 //! [`router`] is documented.
 
+mod admin;
 mod candidatures;
 mod catalogue;
 mod instruction;
@@ -164,6 +165,7 @@ pub(crate) fn router() -> Router<AppState> {
             get(instruction::history),
         )
         .route("/api/v1/simulations", post(simulations::simulate))
+        .merge(admin::router())
 }
 
 // ---- the OpenAPI document -----------------------------------------------------------------
@@ -286,7 +288,12 @@ impl utoipa::Modify for SecurityAddon {
 )]
 async fn openapi() -> Response {
     static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());
+    let body = DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .merge_from(admin::AdminDoc::openapi())
+            .to_pretty_json()
+            .unwrap_or_default()
+    });
     json_text(StatusCode::OK, body.clone())
 }
 
