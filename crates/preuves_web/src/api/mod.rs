@@ -630,6 +630,12 @@ mod tests {
             iso_instant(Timestamp::from_millis(951_782_400_000)),
             "2000-02-29T00:00:00.000Z"
         );
+        // Before the epoch, and beyond the representable years.
+        assert_eq!(
+            iso_instant(Timestamp::from_millis(-1)),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert!(iso_instant(Timestamp::from_millis(i64::MAX)).starts_with("9999-12-"));
     }
 
     #[test]
