@@ -11,6 +11,7 @@ mod authorization;
 mod catalogue;
 mod guide;
 mod instruction;
+mod instruction_assignment;
 mod journey;
 mod register;
 mod security;
