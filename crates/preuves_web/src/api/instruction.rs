@@ -397,8 +397,7 @@ pub(crate) struct ComplementsBody {
     /// The message to the vendor, 1 to 4,000 characters once trimmed.
     #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     message: String,
-    /// The requirements concerned (to deposit in the frozen plan), with a comment each (at most
-    /// 4,000 characters).
+    /// The requirements concerned (to deposit in the frozen plan), each with a comment.
     #[schema(min_items = 1)]
     items: Vec<ComplementItemDto>,
 }

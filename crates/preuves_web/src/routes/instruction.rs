@@ -32,7 +32,9 @@ use crate::paths::{candidature_id, proof_id};
 use crate::plan_view::{self, PlanFilters, PlanInput, PlanView};
 use crate::security::{CsrfForm, InstructorCap, RequestContext, redirect_with_flash};
 use crate::views::facts::CandidatureFacts;
-use crate::views::instruction::{self as views, Choice, FileToJudge, GapView, HistoryView, QueueRow};
+use crate::views::instruction::{
+    self as views, Choice, FileToJudge, GapView, HistoryView, QueueRow,
+};
 use crate::views::requests::RequestView;
 
 // ---- the queue ------------------------------------------------------------------------------
@@ -158,7 +160,12 @@ async fn instruction_page(
     let files = views::files_to_judge(&proofs, &prefix);
     let gaps = views::gaps(c, &proofs);
     let requests = state.db.list_complement_requests(c.id).await?;
-    let history = views::history(&state.db.audit_history("candidature", &c.id.to_string()).await?);
+    let history = views::history(
+        &state
+            .db
+            .audit_history("candidature", &c.id.to_string())
+            .await?,
+    );
     let vendor = state
         .db
         .find_organisation(c.organisation)

@@ -53,12 +53,18 @@ async fn the_api_hands_a_candidature_to_an_active_instructor_only() {
         .app
         .user("autre@ans.example.fr", Role::Instructor, None)
         .await;
-    let other_api = Api::new(&w.app, Some(&token_for(&w.app, &other, TokenScope::ReadWrite).await));
+    let other_api = Api::new(
+        &w.app,
+        Some(&token_for(&w.app, &other, TokenScope::ReadWrite).await),
+    );
     let path = format!("/api/v1/instruction/candidatures/{id}/assignment");
     let before = w.app.db.audit_entries(0, 100_000).await.unwrap().len();
 
     // Refused: a vendor, an administrator, an unknown account, a malformed body.
-    for (who, code) in [("alpha@example.fr", "not_an_instructor"), ("admin@example.fr", "not_an_instructor")] {
+    for (who, code) in [
+        ("alpha@example.fr", "not_an_instructor"),
+        ("admin@example.fr", "not_an_instructor"),
+    ] {
         let r = w
             .instructor
             .post(&path, &json!({"instructor": user_id(&w, who).await}))
@@ -167,7 +173,12 @@ async fn the_page_hands_a_candidature_over_and_shows_a_refusal_beside_the_field(
     assert!(r.body.contains("aria-invalid=\"true\""), "{}", r.body);
     for bad in ["987654", "", "quelqu'un"] {
         let r = first.post(&path, &[("instructeur", bad)]).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad:?}: {}",
+            r.body
+        );
         assert!(r.body.contains("id=\"instructeur-erreur\""), "{}", r.body);
     }
     assert_eq!(
@@ -200,6 +211,8 @@ async fn the_page_hands_a_candidature_over_and_shows_a_refusal_beside_the_field(
     vendor_page
         .sign_in("alpha@example.fr", crate::support::PASSWORD)
         .await;
-    let r = vendor_page.post(&path, &[("instructeur", to.as_str())]).await;
+    let r = vendor_page
+        .post(&path, &[("instructeur", to.as_str())])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }

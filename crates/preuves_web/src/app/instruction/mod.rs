@@ -18,8 +18,8 @@ pub(crate) use inputs::{
 };
 
 use preuves_db::{
-    Actor, CandidatureId, CandidatureStatus, ComplementRequest, GrantRecord, HistoryEntry,
-    ProofId, QueueEntry, QueueFilters, Role, StoredCandidature, StoredProof, User,
+    Actor, CandidatureId, CandidatureStatus, ComplementRequest, GrantRecord, HistoryEntry, ProofId,
+    QueueEntry, QueueFilters, Role, StoredCandidature, StoredProof, User,
 };
 use preuves_domain::{IsoDate, ParisTime};
 

@@ -44,7 +44,10 @@ fn a_verdict_needs_a_known_code_and_a_comment_unless_compliant() {
         }
     );
     assert_eq!(
-        ok("not_compliant", "  Illisible. ").unwrap().comment.as_deref(),
+        ok("not_compliant", "  Illisible. ")
+            .unwrap()
+            .comment
+            .as_deref(),
         Some("Illisible.")
     );
     for v in ["not_compliant", "complement_requested"] {
@@ -106,7 +109,10 @@ fn a_complement_request_needs_a_message_and_known_requirements() {
     );
     let errors = ComplementInput {
         message: text(MAX_TEXT + 1),
-        items: vec![item("pas une exigence !", ""), item("INS.01", &text(MAX_TEXT + 1))],
+        items: vec![
+            item("pas une exigence !", ""),
+            item("INS.01", &text(MAX_TEXT + 1)),
+        ],
     }
     .validate()
     .unwrap_err();
@@ -133,7 +139,10 @@ fn a_complement_request_needs_a_message_and_known_requirements() {
 #[test]
 fn a_refusal_needs_a_reason_of_at_most_4000_characters() {
     let refuse = |reason: String| RefusalInput { reason }.validate();
-    assert_eq!(refuse(" Dossier vide. ".to_owned()).unwrap(), "Dossier vide.");
+    assert_eq!(
+        refuse(" Dossier vide. ".to_owned()).unwrap(),
+        "Dossier vide."
+    );
     assert_eq!(refuse(text(MAX_TEXT)).unwrap().chars().count(), MAX_TEXT);
     for bad in ["  \n".to_owned(), text(MAX_TEXT + 1)] {
         assert_eq!(
@@ -336,8 +345,7 @@ impl World {
                 self.org.id,
                 c.id,
                 &NewProof {
-                    requirement: preuves_domain::RequirementId::parse(&entry.requirement)
-                        .unwrap(),
+                    requirement: preuves_domain::RequirementId::parse(&entry.requirement).unwrap(),
                     scenario_index: expected.scenario_index,
                     proof_index: expected.proof_index,
                     blob_key: format!("proofs/app/{}", c.id),
@@ -476,7 +484,11 @@ async fn a_candidature_is_handed_only_to_an_active_instructor() {
             "{input:?}"
         );
     }
-    assert_eq!(w.audit().await, before, "no refused assignment changed anything");
+    assert_eq!(
+        w.audit().await,
+        before,
+        "no refused assignment changed anything"
+    );
     assert_eq!(
         instructors(&w.state)
             .await
