@@ -12,7 +12,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{GrantRecord, HistoryEntry, QueueEntry, StoredCandidature};
+use preuves_db::{GrantRecord, HistoryEntry, QueueEntry};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,7 +26,6 @@ use crate::app::instruction::{
     VerdictInput,
 };
 use crate::error::AppError;
-use crate::journey;
 use crate::paths::{candidature_id, proof_id};
 use crate::security::ApiInstructor;
 
@@ -197,31 +196,20 @@ pub(crate) async fn show(
     ApiInstructor(instructor): ApiInstructor,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = app::candidature(&state, &instructor, candidature_id(&id)?).await?;
-    json(StatusCode::OK, &instruction_dto(&state, &c).await?)
+    let dossier = app::dossier(&state, &instructor, candidature_id(&id)?).await?;
+    json(StatusCode::OK, &instruction_dto(&dossier))
 }
 
-async fn instruction_dto(
-    state: &AppState,
-    c: &StoredCandidature,
-) -> Result<InstructionDto, AppError> {
-    let live = journey::candidature_plan(&state.db, &state.catalogues, c).await?;
-    let proofs = state.db.list_proofs(c.id).await?;
-    let requests = state.db.list_complement_requests(c.id).await?;
-    let vendor = state
-        .db
-        .find_organisation(c.organisation)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    Ok(InstructionDto {
+fn instruction_dto(d: &app::Dossier) -> InstructionDto {
+    let c = &d.candidature;
+    InstructionDto {
         candidature: CandidatureDto::of(c),
-        vendor,
+        vendor: d.vendor.clone(),
         assigned_to: c.assigned_to.map(|u| u.0),
-        plan: plan_dto(c, &live, &proofs),
-        proofs: proofs.iter().map(ProofDto::of).collect(),
-        complement_requests: requests.iter().map(ComplementRequestDto::of).collect(),
-    })
+        plan: plan_dto(c, &d.plan, &d.proofs),
+        proofs: d.proofs.iter().map(ProofDto::of).collect(),
+        complement_requests: d.requests.iter().map(ComplementRequestDto::of).collect(),
+    }
 }
 
 /// `POST /api/v1/instruction/candidatures/{id}/take`.

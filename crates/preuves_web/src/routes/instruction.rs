@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{CandidatureId, CandidatureStatus, StoredCandidature, StoredProof, Verdict};
+use preuves_db::{CandidatureId, CandidatureStatus, Verdict};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -26,7 +26,6 @@ use crate::attachment::attachment;
 use crate::error::AppError;
 use crate::format::plural;
 use crate::forms::FieldErrors;
-use crate::journey;
 use crate::layout::{Chrome, encode_query, render, render_with};
 use crate::paths::{candidature_id, proof_id};
 use crate::plan_view::{self, PlanFilters, PlanInput, PlanView};
@@ -136,16 +135,23 @@ struct InstructionPage {
     errors: FieldErrors,
 }
 
+/// The instruction page of filed candidature `id`, as `cap` sees it.
 async fn instruction_page(
     state: &AppState,
     ctx: &RequestContext,
-    user: &preuves_db::User,
-    c: &StoredCandidature,
+    cap: &InstructorCap,
+    id: CandidatureId,
     filters: PlanFilters,
     errors: FieldErrors,
 ) -> Result<InstructionPage, AppError> {
-    let live = journey::candidature_plan(&state.db, &state.catalogues, c).await?;
-    let proofs: Vec<StoredProof> = state.db.list_proofs(c.id).await?;
+    let app::Dossier {
+        candidature,
+        vendor,
+        plan: live,
+        proofs,
+        requests,
+    } = app::dossier(state, cap, id).await?;
+    let (c, user) = (&candidature, &cap.0);
     let prefix = format!("/instruction/{}/preuves", c.id);
     let plan = plan_view::build(PlanInput {
         catalogue: &live.catalogue,
@@ -159,19 +165,12 @@ async fn instruction_page(
     });
     let files = views::files_to_judge(&proofs, &prefix);
     let gaps = views::gaps(c, &proofs);
-    let requests = state.db.list_complement_requests(c.id).await?;
     let history = views::history(
         &state
             .db
             .audit_history("candidature", &c.id.to_string())
             .await?,
     );
-    let vendor = state
-        .db
-        .find_organisation(c.organisation)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
     let holder_name = match c.assigned_to {
         Some(id) if id == user.id => Some("vous".to_owned()),
         Some(id) => state.db.find_user(id).await?.map(|u| u.display_name),
@@ -241,9 +240,8 @@ async fn refused_form(
     if status != StatusCode::UNPROCESSABLE_ENTITY {
         return Err(AppError::Rejected { status, errors });
     }
-    let c = app::candidature(state, cap, id).await?;
     let errors = FieldErrors::from_items(&errors, names);
-    let page = instruction_page(state, ctx, &cap.0, &c, PlanFilters::default(), errors).await?;
+    let page = instruction_page(state, ctx, cap, id, PlanFilters::default(), errors).await?;
     render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
@@ -255,8 +253,8 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     Query(filters): Query<PlanFilters>,
 ) -> Result<Response, AppError> {
-    let c = app::candidature(&state, &cap, candidature_id(&id)?).await?;
-    render(&instruction_page(&state, &ctx, &cap.0, &c, filters, FieldErrors::new()).await?)
+    let id = candidature_id(&id)?;
+    render(&instruction_page(&state, &ctx, &cap, id, filters, FieldErrors::new()).await?)
 }
 
 fn back(c: CandidatureId, anchor: &str) -> String {

@@ -26,6 +26,7 @@ use preuves_domain::{IsoDate, ParisTime};
 use crate::AppState;
 use crate::app::rejected;
 use crate::error::{AppError, ErrorItem};
+use crate::journey::{self, LivePlan};
 use crate::security::InstructorCap;
 
 /// Today in Paris: the queue's « date 2 passed » filter, and its mark on the page.
@@ -70,6 +71,45 @@ pub(crate) async fn candidature(
         return Err(AppError::NotFound);
     }
     Ok(c)
+}
+
+/// A filed candidature with what an instructor reads of it.
+pub(crate) struct Dossier {
+    /// The candidature.
+    pub(crate) candidature: StoredCandidature,
+    /// The vendor organisation's name.
+    pub(crate) vendor: String,
+    /// Its plan (the frozen one, on the catalogue of its REM version).
+    pub(crate) plan: LivePlan,
+    /// Every file deposited, in deposit order.
+    pub(crate) proofs: Vec<StoredProof>,
+    /// Its complement requests, oldest first.
+    pub(crate) requests: Vec<ComplementRequest>,
+}
+
+/// Filed candidature `id` with its plan, files and complement requests (a draft is missing).
+pub(crate) async fn dossier(
+    state: &AppState,
+    cap: &InstructorCap,
+    id: CandidatureId,
+) -> Result<Dossier, AppError> {
+    let c = candidature(state, cap, id).await?;
+    let plan = journey::candidature_plan(&state.db, &state.catalogues, &c).await?;
+    let proofs = state.db.list_proofs(c.id).await?;
+    let requests = state.db.list_complement_requests(c.id).await?;
+    let vendor = state
+        .db
+        .find_organisation(c.organisation)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    Ok(Dossier {
+        candidature: c,
+        vendor,
+        plan,
+        proofs,
+        requests,
+    })
 }
 
 /// A file deposited for filed candidature `id` (another candidature's is missing).
