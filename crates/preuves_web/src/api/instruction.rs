@@ -310,13 +310,7 @@ pub(crate) async fn proof_file(
 ) -> Result<Response, AppError> {
     let (_, found) =
         app::proof(&state, &instructor, candidature_id(&id)?, proof_id(&proof)?).await?;
-    crate::attachment::attachment(
-        &state,
-        &found.blob_key,
-        &found.content_type,
-        &found.file_name,
-    )
-    .await
+    crate::attachment::proof(&state, &found).await
 }
 
 /// A verdict on a deposited file.

@@ -22,7 +22,6 @@ use crate::app::instruction::{
     VerdictInput,
 };
 use crate::app::warnings::cited_warnings;
-use crate::attachment::attachment;
 use crate::error::AppError;
 use crate::format::plural;
 use crate::forms::FieldErrors;
@@ -92,7 +91,9 @@ pub(crate) async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
     let today = app::today();
-    let (choice, _ignored) = q.input().read();
+    // The form offers only valid choices: a filter it does not understand comes from a
+    // hand-made address, and the queue is shown without it rather than an error page.
+    let (choice, _left_out) = q.input().read();
     let entries = app::queue(&state, &user, &choice).await?;
     let all = app::queue(&state, &user, &Default::default()).await?;
     let (dispositifs, vendors) = views::queue_choices(&all);
@@ -467,11 +468,5 @@ pub(crate) async fn download(
     Path((id, proof)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let (_, found) = app::proof(&state, &cap, candidature_id(&id)?, proof_id(&proof)?).await?;
-    attachment(
-        &state,
-        &found.blob_key,
-        &found.content_type,
-        &found.file_name,
-    )
-    .await
+    crate::attachment::proof(&state, &found).await
 }

@@ -11,7 +11,7 @@ mod authorization;
 mod catalogue;
 mod guide;
 mod instruction;
-mod instruction_assignment;
+mod instruction_doors;
 mod journey;
 mod register;
 mod security;

@@ -1,8 +1,10 @@
-//! Handing a candidature to another instructor, through both front doors: the page
+//! The instructor's two front doors translate the same use cases (whose rules are tested once,
+//! in `app::instruction`): handing a candidature to another instructor through the page
 //! (`POST /instruction/{id}/attribuer`) and the API
-//! (`POST /api/v1/instruction/candidatures/{id}/assignment`). The rule (an active instructor
-//! only) is tested once in `app::instruction`; here, that each door translates it: success,
-//! the refusals with their codes beside the field, and who may not call.
+//! (`POST /api/v1/instruction/candidatures/{id}/assignment`), with success, the refusals with
+//! their codes beside the field, and who may not call; the queue's filters as the page's form
+//! names them; a refused input shown beside its field on the page and keyed by its JSON field
+//! in the API.
 
 use axum::http::StatusCode;
 use preuves_db::{Role, TokenScope};
@@ -215,4 +217,122 @@ async fn the_page_hands_a_candidature_over_and_shows_a_refusal_beside_the_field(
         .post(&path, &[("instructeur", to.as_str())])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+/// Signs in a browser as an account of the world.
+async fn browser(w: &World, email: &str) -> crate::support::Client {
+    let mut client = w.app.client();
+    let r = client.sign_in(email, crate::support::PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    client
+}
+
+#[tokio::test]
+async fn the_page_reads_the_queue_filters_as_its_form_names_them() {
+    let w = world().await;
+    let id = taken(&w).await;
+    let mut holder = browser(&w, "instructeur@example.fr").await;
+    w.app
+        .user("autre@ans.example.fr", Role::Instructor, None)
+        .await;
+    let mut other = browser(&w, "autre@ans.example.fr").await;
+    let row = format!("href=\"/instruction/{id}\"");
+    let organisation = format!("/instruction?editeur={}", w.a.0);
+    let elsewhere = format!("/instruction?editeur={}", w.b.0);
+    for (by_holder, path, shown) in [
+        (true, "/instruction", true),
+        (true, "/instruction?dispositif=DUI-MS-2", true),
+        (true, "/instruction?dispositif=DPI-2", false),
+        (true, "/instruction?statut=in_instruction", true),
+        (true, "/instruction?statut=submitted", false),
+        (true, organisation.as_str(), true),
+        (true, elsewhere.as_str(), false),
+        (true, "/instruction?les_miennes=1", true),
+        (false, "/instruction?les_miennes=1", false),
+        // Filters the form never sends are left out, not an error page.
+        (true, "/instruction?statut=draft&dispositif=DUI-MS-7", true),
+        (true, "/instruction?dispositif=DUI-MS&editeur=abc", true),
+    ] {
+        let client = if by_holder { &mut holder } else { &mut other };
+        let r = client.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        assert_eq!(r.body.contains(&row), shown, "{path}");
+    }
+    // The API refuses what the page leaves out.
+    w.instructor
+        .get("/api/v1/instruction/queue?dispositif=DUI-MS&wave=7")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+}
+
+#[tokio::test]
+async fn a_refused_input_is_shown_beside_its_field_and_keyed_by_its_json_field() {
+    let w = world().await;
+    let id = taken(&w).await;
+    let mut page = browser(&w, "instructeur@example.fr").await;
+    let before = w.app.db.audit_entries(0, 100_000).await.unwrap().len();
+    let long = "é".repeat(4001);
+
+    let r = page
+        .post(&format!("/instruction/{id}/refuser"), &[("motif", "  ")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("<p class=\"field-error\">Motivez le refus"),
+        "{}",
+        r.body
+    );
+    let api = w
+        .instructor
+        .post(
+            &format!("/api/v1/instruction/candidatures/{id}/refusal"),
+            &json!({"reason": long}),
+        )
+        .await;
+    api.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert_eq!(api.json["errors"][0]["field"], "reason");
+
+    // A complement request: the same limits through both doors, every field at once.
+    let r = page
+        .post(
+            &format!("/instruction/{id}/complements"),
+            &[
+                ("exigence", "INS/va1.01"),
+                ("commentaire:INS/va1.01", long.as_str()),
+                ("message", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("<p class=\"field-error\">Écrivez le message"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Le formulaire contient 2 erreurs"),
+        "{}",
+        r.body
+    );
+    let api = w
+        .instructor
+        .post(
+            &format!("/api/v1/instruction/candidatures/{id}/complement-requests"),
+            &json!({"message": "", "items": [{"requirement": "INS/va1.01", "comment": long}]}),
+        )
+        .await;
+    api.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    let fields: Vec<&str> = api.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["message", "items"]);
+    assert_eq!(
+        w.app.db.audit_entries(0, 100_000).await.unwrap().len(),
+        before,
+        "nothing refused changed anything"
+    );
 }
