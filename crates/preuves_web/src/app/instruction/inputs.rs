@@ -135,14 +135,18 @@ impl VerdictInput {
         let mut errors = Vec::new();
         let verdict = Verdict::from_code(self.verdict.trim());
         if verdict.is_none() {
-            let choices = Verdict::ALL
+            // Each verdict in words with its code, for a person and for a program alike.
+            let mut choices: Vec<String> = Verdict::ALL
                 .iter()
-                .map(|v| format!("{} (`{}`)", v.label(), v.code()))
-                .collect::<Vec<_>>()
-                .join(", ");
+                .map(|v| format!("{} ({})", v.label(), v.code()))
+                .collect();
+            let last = choices.pop().unwrap_or_default();
             errors.push(invalid(
                 "verdict",
-                format!("Choisissez un verdict\u{a0}: {choices}."),
+                format!(
+                    "Choisissez un verdict\u{a0}: {} ou {last}.",
+                    choices.join(", ")
+                ),
             ));
         }
         let comment = self.comment.trim();

@@ -34,6 +34,7 @@ pub(crate) fn today() -> IsoDate {
     ParisTime::from_unix_millis(preuves_db::Timestamp::now().as_millis()).date
 }
 
+/// The audit trail's name for the acting instructor.
 fn actor(cap: &InstructorCap) -> Actor {
     Actor::User(cap.0.id)
 }
@@ -56,10 +57,11 @@ pub(crate) async fn queue(
 }
 
 /// A filed candidature. A draft is the vendor's business (nothing is filed yet): it is as
-/// missing as an unknown one.
+/// missing as an unknown one. Any instructor may read any filed candidature: the capability is
+/// asked for, not looked into.
 pub(crate) async fn candidature(
     state: &AppState,
-    _cap: &InstructorCap,
+    _instructor: &InstructorCap,
     id: CandidatureId,
 ) -> Result<StoredCandidature, AppError> {
     let c = state

@@ -57,7 +57,10 @@ fn a_verdict_needs_a_known_code_and_a_comment_unless_compliant() {
     }
     let errors = ok("conforme", "").unwrap_err();
     assert_eq!(codes(&errors), [("invalid_field", "verdict")]);
-    assert!(errors[0].message.contains("`not_compliant`"));
+    assert_eq!(
+        errors[0].message,
+        "Choisissez un verdict\u{a0}: conforme (compliant), non conforme (not_compliant) ou complément demandé (complement_requested)."
+    );
     // Every field at fault at once.
     let errors = ok("", &text(MAX_TEXT + 1)).unwrap_err();
     assert_eq!(
