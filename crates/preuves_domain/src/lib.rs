@@ -17,6 +17,7 @@ pub mod frozen;
 pub mod ids;
 pub mod issued_nru;
 pub mod plan;
+pub mod rem_diff;
 pub mod scenario;
 pub mod text;
 pub mod version;
@@ -41,4 +42,5 @@ pub use issued_nru::{
 pub use plan::{
     Plan, PlanEntry, Reason, Refusal, RefusalCode, Register, Rule, Status, Summary, compute_plan,
 };
+pub use rem_diff::{ChangedField, ChangedRequirement, RemDiff};
 pub use version::Version;

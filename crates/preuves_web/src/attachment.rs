@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::layout::encode_query;
 
-/// Streams a deposited proof file as a download.
+/// A deposited proof file, as a download.
 pub(crate) async fn proof(
     state: &AppState,
     p: &preuves_db::StoredProof,

@@ -4,26 +4,14 @@
 
 use axum::http::StatusCode;
 
+pub(crate) use super::{invalid, rejected};
 use crate::error::{AppError, ErrorItem};
 use crate::forms::FieldErrors;
 
 /// Most items one list field may hold (NRUs, components, versions, commercial names).
 pub(crate) const MAX_ITEMS: usize = 50;
 /// Longest name accepted (solution, main component, additional component, commercial name).
-pub(crate) const MAX_TEXT: usize = 200;
-
-/// A field that does not parse or is out of its limits (`invalid_field`).
-pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ErrorItem {
-    ErrorItem::field("invalid_field", field, message)
-}
-
-/// The error of an input refused for its fields (422, every field at fault).
-pub(crate) fn rejected(errors: Vec<ErrorItem>) -> AppError {
-    AppError::Rejected {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        errors,
-    }
-}
+pub(crate) const MAX_NAME: usize = 200;
 
 /// Refuses an input with its field errors, or lets it go on.
 pub(crate) fn check(errors: Vec<ErrorItem>) -> Result<(), AppError> {

@@ -4,7 +4,7 @@
 
 use preuves_db::{Actor, Solution, SolutionFields, SolutionId};
 
-use super::fields::{MAX_ITEMS, MAX_TEXT, clean_list, invalid, rejected};
+use super::fields::{MAX_ITEMS, MAX_NAME, clean_list, invalid, rejected};
 use crate::AppState;
 use crate::error::{AppError, ErrorItem};
 use crate::forms::sentence;
@@ -30,10 +30,10 @@ impl SolutionInput {
         let name = self.name.trim();
         if name.is_empty() {
             errors.push(invalid("name", "Saisissez le nom de la solution."));
-        } else if name.chars().count() > MAX_TEXT {
+        } else if name.chars().count() > MAX_NAME {
             errors.push(invalid(
                 "name",
-                format!("Le nom compte au plus {MAX_TEXT} caractères."),
+                format!("Le nom compte au plus {MAX_NAME} caractères."),
             ));
         }
         let main = self.main_component.trim();
@@ -42,10 +42,10 @@ impl SolutionInput {
                 "main_component",
                 "Saisissez le composant principal de la solution.",
             ));
-        } else if main.chars().count() > MAX_TEXT {
+        } else if main.chars().count() > MAX_NAME {
             errors.push(invalid(
                 "main_component",
-                format!("Le composant principal compte au plus {MAX_TEXT} caractères."),
+                format!("Le composant principal compte au plus {MAX_NAME} caractères."),
             ));
         }
         let versions = clean_list(&self.versions);
@@ -66,10 +66,10 @@ impl SolutionInput {
                 "commercial_names",
                 format!("{MAX_ITEMS} noms commerciaux au plus."),
             ));
-        } else if names.iter().any(|n| n.chars().count() > MAX_TEXT) {
+        } else if names.iter().any(|n| n.chars().count() > MAX_NAME) {
             errors.push(invalid(
                 "commercial_names",
-                format!("Un nom commercial compte au plus {MAX_TEXT} caractères."),
+                format!("Un nom commercial compte au plus {MAX_NAME} caractères."),
             ));
         }
         if errors.is_empty() {
@@ -143,7 +143,7 @@ mod tests {
     fn every_field_at_fault_is_named() {
         let input = SolutionInput {
             name: " ".to_owned(),
-            main_component: "x".repeat(MAX_TEXT + 1),
+            main_component: "x".repeat(MAX_NAME + 1),
             versions: vec!["v 1".to_owned()],
             commercial_names: (0..=MAX_ITEMS).map(|i| format!("N{i}")).collect(),
         };

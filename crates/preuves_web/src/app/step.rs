@@ -11,7 +11,7 @@ use preuves_domain::{
     Version, Wave,
 };
 
-use super::fields::{MAX_ITEMS, MAX_TEXT, clean_list, invalid};
+use super::fields::{MAX_ITEMS, MAX_NAME, clean_list, invalid};
 use crate::AppState;
 use crate::error::{AppError, ErrorItem};
 use crate::forms::sentence;
@@ -176,12 +176,12 @@ impl StepInput {
         if commercial_names.len() > MAX_ITEMS
             || commercial_names
                 .iter()
-                .any(|n| n.chars().count() > MAX_TEXT)
+                .any(|n| n.chars().count() > MAX_NAME)
         {
             errors.push(invalid(
                 "commercial_names",
                 format!(
-                    "{MAX_ITEMS} noms commerciaux au plus, de {MAX_TEXT} caractères au plus chacun."
+                    "{MAX_ITEMS} noms commerciaux au plus, de {MAX_NAME} caractères au plus chacun."
                 ),
             ));
         }
@@ -242,11 +242,11 @@ impl StepInput {
                 ));
                 continue;
             }
-            if name.chars().count() > MAX_TEXT {
+            if name.chars().count() > MAX_NAME {
                 errors.push(invalid(
                     field,
                     format!(
-                        "Composant additionnel n°\u{a0}{}\u{a0}: son nom compte au plus {MAX_TEXT} caractères.",
+                        "Composant additionnel n°\u{a0}{}\u{a0}: son nom compte au plus {MAX_NAME} caractères.",
                         i + 1
                     ),
                 ));
@@ -345,7 +345,7 @@ mod tests {
                 name: "Module".to_owned(),
                 chapters: Vec::new(),
             }],
-            commercial_names: vec!["x".repeat(MAX_TEXT + 1)],
+            commercial_names: vec!["x".repeat(MAX_NAME + 1)],
         };
         let checked = input.check(&[], None);
         assert!(checked.step.is_none());
@@ -398,7 +398,7 @@ mod tests {
                     chapters: vec!["INS".to_owned()],
                 },
                 ComponentInput {
-                    name: "y".repeat(MAX_TEXT + 1),
+                    name: "y".repeat(MAX_NAME + 1),
                     chapters: vec!["INS".to_owned()],
                 },
             ],

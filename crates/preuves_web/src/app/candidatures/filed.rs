@@ -17,9 +17,9 @@ use crate::error::{AppError, ErrorItem};
 use crate::format::fr_number;
 use crate::security::VendorCap;
 
-/// Longest answer to a complement request, in characters (a message, not a document: files are
-/// deposited as proofs).
-pub(crate) const MAX_ANSWER: usize = 4000;
+/// Longest answer to a complement request, in characters: the instruction dialogue's limit (a
+/// message, not a document: files are deposited as proofs).
+pub(crate) const MAX_ANSWER: usize = crate::app::MAX_TEXT;
 
 /// A submission.
 #[derive(Debug, Clone, Copy)]
