@@ -10,7 +10,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{Actor, NewUser, Organisation, OrganisationId, Role, User, UserId, constraints};
+use preuves_db::{
+    Actor, NewUser, Organisation, OrganisationId, Role, UniqueConstraint, User, UserId,
+};
 use preuves_domain::Siren;
 use serde::Deserialize;
 
@@ -155,7 +157,7 @@ pub(crate) async fn create_organisation(
             ),
             state.config.secure_cookies,
         )),
-        Err(e) if e.is_conflict_on(constraints::ORGANISATION_SIREN) => {
+        Err(e) if e.is_conflict(UniqueConstraint::OrganisationSiren) => {
             let mut errors = FieldErrors::new();
             errors.add(
                 "siren",
@@ -447,7 +449,7 @@ pub(crate) async fn create_user(
             ),
             state.config.secure_cookies,
         )),
-        Err(e) if e.is_conflict_on(constraints::USER_EMAIL) => {
+        Err(e) if e.is_conflict(UniqueConstraint::UserEmail) => {
             let mut errors = FieldErrors::new();
             errors.add(
                 "email",

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use preuves_db::{
     Actor, DispositifSummary, NewReferencing, Organisation, OrganisationId, StoredReferencing,
-    constraints,
+    UniqueConstraint,
 };
 use preuves_domain::{
     DispositifCode, DispositifKey, IsoDate, Nru, Profile, ReferencingStatus, Version, Wave,
@@ -635,7 +635,7 @@ pub(crate) async fn create(
             ),
             state.config.secure_cookies,
         )),
-        Err(e) if e.is_conflict_on(constraints::REFERENCING_NRU) => {
+        Err(e) if e.is_conflict(UniqueConstraint::ReferencingNru) => {
             let mut errors = FieldErrors::new();
             errors.add(
                 "nru",

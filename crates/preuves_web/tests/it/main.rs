@@ -11,6 +11,7 @@ mod catalogue;
 mod guide;
 mod instruction;
 mod journey;
+mod page_modules;
 mod register;
 mod security;
 mod support;
