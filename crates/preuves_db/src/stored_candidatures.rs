@@ -1,8 +1,8 @@
 //! A candidature as stored, and how it is read and moved on a connection inside a transaction:
-//! the row, its decoding into [`StoredCandidature`], [`load`], the status update
-//! [`set_status`] and the holder update [`hold_if_free`]. The rules deciding whether a change is
-//! allowed are the domain's ([`preuves_domain::workflow`]); the repositories call them between
-//! [`load`] and these updates, inside one audited transaction.
+//! the row, its decoding into [`StoredCandidature`], `load`, the status update `set_status` and
+//! the holder update `hold_if_free`. The rules deciding whether a change is allowed are the
+//! domain's ([`preuves_domain::workflow`]); the repositories call them between `load` and these
+//! updates, inside one audited transaction.
 
 use preuves_domain::{
     AdditionalComponent, Candidature, CandidatureStatus, DispositifCode, DispositifKey, IsoDate,

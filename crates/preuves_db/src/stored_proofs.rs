@@ -60,7 +60,7 @@ pub struct StoredProof {
     pub sha256: String,
     /// When it was recorded.
     pub uploaded_at: Timestamp,
-    /// Who deposited it ([`Actor`]'s text form).
+    /// Who deposited it ([`crate::Actor`]'s text form).
     pub uploaded_by: String,
     /// When its requirement became masked after submission (R5): kept, needs no verdict.
     pub no_longer_needed_at: Option<Timestamp>,

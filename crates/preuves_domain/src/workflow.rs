@@ -400,6 +400,18 @@ mod tests {
         assert_eq!(codes.len(), WorkflowConflict::ALL.len());
     }
 
+    /// Moved from `preuves_db`, with its assertions.
+    #[test]
+    fn status_codes_round_trip_and_the_lifecycle_holds() {
+        for s in CandidatureStatus::ALL {
+            assert_eq!(CandidatureStatus::from_code(s.code()), Some(s));
+        }
+        assert!(Submitted.can_become(InInstruction));
+        assert!(ComplementRequested.can_become(InInstruction));
+        assert!(!Draft.can_become(Submitted));
+        assert!(!Referenced.can_become(InInstruction));
+    }
+
     /// The whole lifecycle as a table: every (from, to) pair a status change may attempt, with
     /// the answer `docs/rules.md` gives. A pair missing here is refused.
     #[test]

@@ -440,3 +440,55 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// French typography: a no-break space before « : », never a plain one.
+    fn well_typeset(message: &str) -> bool {
+        !message.contains(" :") && !message.contains(" ;")
+    }
+
+    #[test]
+    fn every_workflow_conflict_is_a_409_with_its_code_and_french_text() {
+        for w in WorkflowConflict::ALL {
+            let e = AppError::from(DbError::from(w));
+            assert_eq!(e.status(), StatusCode::CONFLICT, "{w:?}");
+            assert_eq!(e.code(), w.code());
+            let message = e.message();
+            assert!(
+                !message.is_empty() && well_typeset(&message),
+                "{w:?}: {message}"
+            );
+        }
+        let stale = AppError::from(Conflict::StaleRevision);
+        assert_eq!(
+            (stale.status(), stale.code()),
+            (StatusCode::CONFLICT, "stale_revision")
+        );
+        assert!(stale.message().contains("modifié entre-temps"));
+        let grant = AppError::from(DbError::Conflict(Conflict::GrantDraftStale));
+        assert_eq!(grant.code(), "grant_draft_stale");
+        assert!(well_typeset(&grant.message()));
+    }
+
+    #[test]
+    fn unique_conflicts_a_request_can_meet_are_409_the_others_internal() {
+        for u in UniqueConstraint::ALL {
+            let e = AppError::from(DbError::from(u));
+            let expected = match u {
+                UniqueConstraint::ProofBlobKey
+                | UniqueConstraint::OrganisationSiren
+                | UniqueConstraint::UserEmail
+                | UniqueConstraint::ReferencingNru => StatusCode::CONFLICT,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            assert_eq!(e.status(), expected, "{u:?}");
+            if expected == StatusCode::CONFLICT {
+                assert_eq!(e.code(), u.code());
+                assert!(well_typeset(&e.message()), "{u:?}");
+            }
+        }
+    }
+}
