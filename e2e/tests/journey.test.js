@@ -259,9 +259,10 @@ describe("cas 2 du webinaire dans le navigateur", () => {
       assert.ok(r.source, `${id} : exigence source`);
       assert.match(
         r.reasonText,
-        /^R2 \(équivalence\)\s: exigence commune/,
-        `${id} : la raison affichée commence par la règle, nommée une seule fois`,
+        /^Équivalence\s: exigence commune avec l'exigence .* règle R2$/,
+        `${id} : la raison affichée dit la règle dans les mots du webinaire, puis son libellé`,
       );
+      assert.equal((r.reasonText.match(/R2/g) || []).length, 1, `${id} : le libellé R2 une seule fois`);
       assert.ok(r.reasonText.includes(nru), `${id} : la raison affichée nomme le NRU`);
     }
     // R7: every INS requirement is to deposit, for the additional component.

@@ -4,7 +4,8 @@
 //!   `--demo` loads the demonstration catalogue and accounts.
 //! - `migrate`, `create-user` and `import` administer a platform's database.
 //! - `simulate` evaluates a scenario file (`docs/rules.md`) against a catalogue directory and
-//!   prints the proof plan; `check-catalogue` loads a catalogue and reports what its import found.
+//!   prints the proof plan; `check-catalogue` loads a catalogue and reports what its import found;
+//!   `rem diff` compares two REM files.
 //!
 //! - `audit verify` checks the audit trail's hash chain.
 //! - `backup` and `restore` save a platform's data (embedded database and blobs) in one archive
@@ -22,6 +23,7 @@ mod backup;
 mod cleanup;
 mod demo;
 mod demo_files;
+mod rem_diff;
 mod serve;
 mod simulate;
 
@@ -90,11 +92,31 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// REM files: `preuves rem diff OLD NEW` compares two versions of a REM.
+    Rem {
+        #[command(subcommand)]
+        command: RemCommand,
+    },
     /// Loads a catalogue directory and prints its dispositifs and import warnings.
     CheckCatalogue {
         /// The catalogue.toml of a catalogue directory.
         #[arg(long, env = "PREUVES_CATALOGUE")]
         catalogue: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RemCommand {
+    /// Prints the requirements added, removed and changed (text, profile, chapter, socle id,
+    /// proofs) between two REM files (CSV or XLSX).
+    Diff {
+        /// The version in force.
+        old: PathBuf,
+        /// The new version.
+        new: PathBuf,
+        /// `json` for programs or `text` for a person.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
@@ -157,6 +179,9 @@ fn main() -> ExitCode {
         Command::Demo {
             command: DemoCommand::Export { dir },
         } => demo_files::export(&dir),
+        Command::Rem {
+            command: RemCommand::Diff { old, new, format },
+        } => rem_diff::diff(&old, &new, format),
         Command::CheckCatalogue { catalogue } => simulate::check_catalogue(&catalogue),
         Command::Serve(args) => run_async(serve::serve(args)),
         Command::Migrate { storage } => run_async(admin::migrate(storage)),

@@ -18,6 +18,7 @@ pub mod frozen;
 pub mod ids;
 pub mod issued_nru;
 pub mod plan;
+pub mod rem_diff;
 pub mod scenario;
 pub mod snapshot;
 pub mod text;
@@ -44,6 +45,7 @@ pub use issued_nru::{
 pub use plan::{
     Plan, PlanEntry, Reason, Refusal, RefusalCode, Register, Rule, Status, Summary, compute_plan,
 };
+pub use rem_diff::{ChangedField, ChangedRequirement, RemDiff};
 pub use snapshot::{
     DepositedFile, ExpectedProof, GapKind, InstructionGap, MissingProof, PlanSnapshot,
     SnapshotEntry, SnapshotReason, SnapshotSummary, check_instruction_complete,

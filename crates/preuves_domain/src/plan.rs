@@ -299,14 +299,15 @@ impl Reason<'_> {
         }
     }
 
-    /// A French sentence for vendors and instructors.
+    /// A French sentence for vendors and instructors, in the webinar's words (the rule's
+    /// platform label is carried apart, by [`Self::rule`]).
     pub fn explain(&self) -> String {
         match self {
             Self::AdditionalComponent { component } => format!(
-                "R7 : le composant additionnel « {component} » est rattaché à ce chapitre ; toutes ses exigences sont à prouver, quels que soient l'héritage et l'équivalence."
+                "Composant additionnel : le composant « {component} » est rattaché à ce chapitre ; toutes ses exigences sont à prouver, quels que soient l'héritage et l'équivalence."
             ),
             Self::Heritage { referencing } => format!(
-                "R3 (héritage) : exigence de vague 1 déjà prouvée dans le référencement {} ({}, version {}).",
+                "Héritage de la vague 1 : exigence de vague 1 déjà prouvée dans le référencement {} ({}, version {}).",
                 referencing.nru, referencing.dispositif, referencing.version
             ),
             Self::Equivalence {
@@ -315,7 +316,7 @@ impl Reason<'_> {
                 source_version,
                 source,
             } => format!(
-                "R2 (équivalence) : exigence commune avec l'exigence {} du dispositif {}{}, déjà prouvée dans le référencement {} (version {}).",
+                "Équivalence : exigence commune avec l'exigence {} du dispositif {}{}, déjà prouvée dans le référencement {} (version {}).",
                 source.id,
                 source_dispositif.key,
                 // Named only when it is not the version in force, so that the usual sentence

@@ -8,6 +8,8 @@
 
 use preuves_domain::IdError;
 
+use crate::error::ErrorItem;
+
 /// The French messages of the fields at fault, in the order they were found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldErrors(Vec<(&'static str, String)>);
@@ -56,6 +58,26 @@ impl FieldErrors {
     /// The `(field, message)` pairs, in the order found.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.0.iter().map(|(f, m)| (*f, m.as_str()))
+    }
+
+    /// The field errors of the application layer (keyed by canonical field name, the API's JSON
+    /// key) as this form's, through its `(canonical field, input name)` mapping. An error on a
+    /// field the form does not have goes to the form's first input (when that input has no
+    /// message of its own: one message per input).
+    pub fn from_items(items: &[ErrorItem], mapping: &[(&str, &'static str)]) -> Self {
+        let mut errors = Self::new();
+        for item in items {
+            let input = item
+                .field
+                .as_deref()
+                .and_then(|f| mapping.iter().find(|(canonical, _)| *canonical == f))
+                .or(mapping.first())
+                .map(|(_, input)| *input);
+            if let Some(input) = input {
+                errors.add(input, item.message.clone());
+            }
+        }
+        errors
     }
 
     /// The summary title: « Le formulaire contient 2 erreurs ».
@@ -123,6 +145,19 @@ mod tests {
         );
         assert_eq!(e.len(), 2);
         assert!(e.summary().contains("2 erreurs"));
+    }
+
+    #[test]
+    fn application_errors_go_to_their_inputs() {
+        let items = [
+            ErrorItem::field("invalid_field", "status", "statut"),
+            ErrorItem::field("reason_required", "reason", "motif"),
+            ErrorItem::field("invalid_field", "elsewhere", "ailleurs"),
+        ];
+        let e = FieldErrors::from_items(&items, &[("status", "statut"), ("reason", "motif")]);
+        assert_eq!(e.error("statut"), Some("statut"));
+        assert_eq!(e.error("motif"), Some("motif"));
+        assert_eq!(e.len(), 2, "the unmapped error joins the first input's");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod format;
 pub mod forms;
 pub mod journey;
 pub mod layout;
+mod multipart;
 mod paths;
 mod plan_view;
 mod routes;

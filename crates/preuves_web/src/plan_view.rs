@@ -49,7 +49,8 @@ pub(crate) struct SummaryView {
 /// Why a requirement is masked or forced to deposit.
 pub(crate) struct ReasonView {
     pub(crate) rule: String,
-    /// The rule as the explanation names it, e.g. "R2 (équivalence)".
+    /// The rule in the webinar's words, e.g. « Équivalence » (its platform label, `rule`,
+    /// links to the rules page).
     pub(crate) rule_label: String,
     /// The explanation without that label.
     pub(crate) explanation: String,
@@ -135,6 +136,29 @@ pub(crate) fn split_rule(rule: &str, message: &str) -> (String, String) {
         return (head.to_owned(), rest.to_owned());
     }
     (rule.to_owned(), message.to_owned())
+}
+
+/// The rule of a mask in the webinar's words.
+fn rule_words(rule: &str) -> &str {
+    match rule {
+        "R2" => "Équivalence",
+        "R3" => "Héritage de la vague 1",
+        "R7" => "Composant additionnel",
+        other => other,
+    }
+}
+
+/// Splits a reason's explanation into the rule in the webinar's words and the rest. Plans frozen
+/// before the wording changed start with the platform label (« R2 (équivalence) : … »): their
+/// head is replaced by the same words, so every plan reads alike.
+pub(crate) fn reason_words(rule: &str, explanation: &str) -> (String, String) {
+    let words = rule_words(rule);
+    if let Some((head, rest)) = explanation.split_once(" : ")
+        && ((!rule.is_empty() && head.starts_with(rule)) || head == words)
+    {
+        return (words.to_owned(), rest.to_owned());
+    }
+    (words.to_owned(), explanation.to_owned())
 }
 
 /// The whole plan section of a page.
@@ -403,7 +427,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> PlanView {
                 .source_dispositif
                 .as_deref()
                 .and_then(parse_dispositif_label);
-            let (rule_label, explanation) = split_rule(&r.rule, &r.explanation);
+            let (rule_label, explanation) = reason_words(&r.rule, &r.explanation);
             ReasonView {
                 rule: r.rule.clone(),
                 rule_label,
@@ -480,6 +504,41 @@ mod tests {
         assert_eq!(key.code.as_str(), "MS2-PDE");
         assert_eq!(key.wave, Wave::One);
         assert!(parse_dispositif_label("DPI").is_none());
+    }
+
+    #[test]
+    fn reasons_read_in_the_webinar_words_whatever_their_age() {
+        let words = |rule, message| reason_words(rule, message);
+        let expected = (
+            "Équivalence".to_owned(),
+            "exigence commune avec DMP/va1.01.".to_owned(),
+        );
+        assert_eq!(
+            words("R2", "R2 (équivalence) : exigence commune avec DMP/va1.01."),
+            expected
+        );
+        assert_eq!(
+            words("R2", "Équivalence : exigence commune avec DMP/va1.01."),
+            expected
+        );
+        assert_eq!(
+            words("R3", "Héritage de la vague 1 : exigence de vague 1."),
+            (
+                "Héritage de la vague 1".to_owned(),
+                "exigence de vague 1.".to_owned()
+            )
+        );
+        assert_eq!(
+            words("R7", "R7 : le composant additionnel « X » est rattaché."),
+            (
+                "Composant additionnel".to_owned(),
+                "le composant additionnel « X » est rattaché.".to_owned()
+            )
+        );
+        assert_eq!(
+            words("R9", "texte : libre"),
+            ("R9".to_owned(), "texte : libre".to_owned())
+        );
     }
 
     #[test]

@@ -565,6 +565,15 @@ impl ApiCaller {
         }
     }
 
+    /// The administrator capability (403 for anyone else).
+    pub fn admin(self) -> Result<AdminCap, AppError> {
+        if self.user.role == Role::Admin {
+            Ok(AdminCap(self.user))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     /// What the caller may read.
     pub fn read_scope(&self) -> Result<ReadScope, AppError> {
         ReadScope::of(&self.user)
@@ -597,6 +606,20 @@ impl<S: Send + Sync, const WRITE: bool> FromRequestParts<S> for ApiInstructor<WR
         let caller = ApiCaller::from_request_parts(parts, state).await?;
         let caller = if WRITE { caller.writer()? } else { caller };
         Ok(Self(caller.instructor()?))
+    }
+}
+
+/// The administrator capability over the API (403 for anyone else); with `WRITE`, also a token
+/// that may write.
+#[derive(Debug, Clone)]
+pub struct ApiAdmin<const WRITE: bool = false>(pub AdminCap);
+
+impl<S: Send + Sync, const WRITE: bool> FromRequestParts<S> for ApiAdmin<WRITE> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let caller = ApiCaller::from_request_parts(parts, state).await?;
+        let caller = if WRITE { caller.writer()? } else { caller };
+        Ok(Self(caller.admin()?))
     }
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod platform;
 mod refusals;
+mod rem_diff;
 mod serve;
 mod support;
 mod versions;

@@ -162,11 +162,11 @@ fn shows_the_reuse_manifest() {
         "DUI.GEN.01",
         "prouvée dans ce référencement",
         "DUI.INS.04",
-        "composant additionnel « Module #INS [v2] » (R7)",
+        "composant additionnel « Module #INS [v2] »",
         "DUI.PDE.07",
-        "héritée du NRU NRU-2023-MS2PDE-000042",
+        "héritage de la vague 1 : prouvée dans le référencement NRU NRU-2023-MS2PDE-000042",
         "DUI.DMP.02",
-        "équivalente par le NRU NRU-2025-DPI-000777 (exigence DPI.DMP.12, dispositif DPI-VA2)",
+        "équivalence : exigence commune avec l’exigence DPI.DMP.12 du dispositif DPI-VA2, prouvée dans le référencement NRU NRU-2025-DPI-000777",
         // The summary line.
         "Sur 4 exigences du périmètre : 2 prouvées dans ce référencement (dont 1 au titre d’un \
          composant additionnel) ; 1 héritée d’un référencement de vague 1 ; 1 équivalente par un \
@@ -217,7 +217,10 @@ fn renders_a_300_requirement_manifest_across_pages() {
         match &entry.origin {
             Origin::Proven => {}
             Origin::AdditionalComponent { component } => assert_contains(&text, component),
-            Origin::Inherited { nru } => assert_contains(&text, &format!("héritée du NRU {nru}")),
+            Origin::Inherited { nru } => assert_contains(
+                &text,
+                &format!("héritage de la vague 1 : prouvée dans le référencement NRU {nru}"),
+            ),
             Origin::Equivalent {
                 nru,
                 source_requirement,
@@ -225,8 +228,8 @@ fn renders_a_300_requirement_manifest_across_pages() {
             } => assert_contains(
                 &text,
                 &format!(
-                    "équivalente par le NRU {nru} (exigence {source_requirement}, dispositif \
-                     {source_dispositif})"
+                    "équivalence : exigence commune avec l’exigence {source_requirement} du \
+                     dispositif {source_dispositif}, prouvée dans le référencement NRU {nru}"
                 ),
             ),
         }

@@ -60,7 +60,8 @@ fn profiles_of(r: &StoredReferencing) -> Vec<String> {
 }
 
 impl ReferencingDto {
-    fn of(r: &StoredReferencing) -> Self {
+    /// What staff and the vendor see of a referencing.
+    pub(crate) fn of(r: &StoredReferencing) -> Self {
         Self {
             nru: r.nru.to_string(),
             organisation: r.organisation.0,

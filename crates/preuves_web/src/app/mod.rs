@@ -2,6 +2,7 @@
 //! pages in `routes/` and the JSON API in `api/`), which only translate their input and output.
 //! Each rule is written here once (or in the domain crate); a front door never re-checks it.
 
+pub(crate) mod admin;
 pub(crate) mod warnings;
 
 /// Shortest password accepted.

@@ -33,7 +33,7 @@ struct Source {
 }
 
 /// Every file of the guide, the index first.
-const SOURCES: [Source; 4] = [
+const SOURCES: [Source; 5] = [
     Source {
         slug: "",
         file: "README.md",
@@ -53,6 +53,11 @@ const SOURCES: [Source; 4] = [
         slug: "administrateur",
         file: "administrateur.md",
         markdown: include_str!("../../../../docs/guide/administrateur.md"),
+    },
+    Source {
+        slug: "regles",
+        file: "regles.md",
+        markdown: include_str!("../../../../docs/guide/regles.md"),
     },
 ];
 

@@ -150,6 +150,6 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/admin/referencements/{nru}/statut",
-            post(public::set_status),
+            post(register::set_status),
         )
 }

@@ -1,7 +1,6 @@
 //! What anyone may see without signing in: the public register of referenced solutions (page,
 //! CSV for French spreadsheets, JSON) and the verification of an attestation (`/verifier`).
-//! Also the attestation download for its vendor and staff, and the administrators' suspension
-//! and withdrawal of a referencing.
+//! Also the attestation download for its vendor and staff.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,9 +15,7 @@ use crate::error::AppError;
 use crate::format::{fr_number, french_datetime};
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, encode_query, render, render_with};
-use crate::security::{
-    AdminCap, CsrfForm, ReadScope, RequestContext, SignedIn, redirect_with_flash,
-};
+use crate::security::{ReadScope, RequestContext, SignedIn};
 
 /// Rows per page of the register page.
 const PAGE_SIZE: u32 = 50;
@@ -445,60 +442,4 @@ pub(crate) async fn attestation(
         response.headers_mut().insert("x-content-sha256", v);
     }
     Ok(response)
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct StatusForm {
-    #[serde(default)]
-    statut: String,
-    #[serde(default)]
-    motif: String,
-}
-
-/// `POST /admin/referencements/{nru}/statut`: suspends, withdraws or restores a referencing,
-/// with a reason; the candidatures citing it are listed on its page with a warning.
-pub(crate) async fn set_status(
-    State(state): State<AppState>,
-    AdminCap(admin): AdminCap,
-    Path(raw): Path<String>,
-    CsrfForm(form): CsrfForm<StatusForm>,
-) -> Result<Response, AppError> {
-    let nru = Nru::parse(&raw).map_err(|_| AppError::NotFound)?;
-    state
-        .db
-        .find_referencing(&nru)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let status = ReferencingStatus::from_code(form.statut.trim())
-        .ok_or_else(|| AppError::BadRequest("Choisissez un statut.".to_owned()))?;
-    let reason = form.motif.trim();
-    if status != ReferencingStatus::Valid && reason.is_empty() {
-        return Err(AppError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "reason_required",
-            message: format!(
-                "Indiquez pourquoi le référencement est {}. Rien n'a été changé.",
-                status.label()
-            ),
-        });
-    }
-    state
-        .db
-        .set_referencing_status(
-            &nru,
-            status,
-            (!reason.is_empty()).then_some(reason),
-            &preuves_db::Actor::User(admin.id),
-        )
-        .await?;
-    let citing = state.db.candidatures_citing(&nru).await?;
-    Ok(redirect_with_flash(
-        &format!("/referencements/{}", encode_query(nru.as_str())),
-        &format!(
-            "Le référencement {nru} est désormais {}. Candidatures en cours qui le citent (elles affichent un avertissement, leur plan n'est pas modifié)\u{a0}: {}.",
-            status.label(),
-            citing.len(),
-        ),
-        state.config.secure_cookies,
-    ))
 }

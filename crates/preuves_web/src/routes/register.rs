@@ -1,6 +1,8 @@
 //! The register of referencings: the list and detail pages for every signed-in user (staff see
-//! all, a vendor its own organisation's only), and the administrators' form that records a
-//! referencing obtained elsewhere (for example the vague-1 referencings a vendor already holds).
+//! all, a vendor its own organisation's only), and the administrators' pages over
+//! [`crate::app::admin::referencings`]: the form that records a referencing obtained elsewhere
+//! (for example the vague-1 referencings a vendor already holds), and the suspension, withdrawal
+//! or restoration of a referencing from its detail page.
 //!
 //! Visibility is decided by [`ReadScope`], once: the list is queried with its filter, and a
 //! referencing of another organisation is answered exactly like a missing one (404).
@@ -11,29 +13,22 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{
-    Actor, DispositifSummary, NewReferencing, Organisation, OrganisationId, StoredReferencing,
-    UniqueConstraint,
-};
-use preuves_domain::{
-    DispositifCode, DispositifKey, IsoDate, Nru, Profile, ReferencingStatus, Version, Wave,
-};
+use preuves_db::{Organisation, StoredReferencing, User};
+use preuves_domain::{DispositifCode, DispositifKey, Nru, Profile, ReferencingStatus, Wave};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::app::admin::referencings::{
+    self, DispositifChoice, ReferencingInput, StatusInput, dispositif_choices,
+};
 use crate::error::AppError;
 use crate::format::key_label;
 use crate::format::siren_display;
-use crate::forms::{FieldErrors, sentence};
+use crate::forms::FieldErrors;
 use crate::layout::{Chrome, encode_query, render, render_with};
 use crate::security::{
     AdminCap, CsrfForm, ReadScope, RequestContext, SignedIn, redirect_with_flash,
 };
-
-/// Longest solution or component name accepted.
-const MAX_TEXT: usize = 200;
-/// Longest status reason accepted.
-const MAX_REASON: usize = 2000;
 
 const STATUSES: [ReferencingStatus; 3] = [
     ReferencingStatus::Valid,
@@ -201,17 +196,36 @@ struct DetailPage {
     /// Candidatures citing it (staff only): id, vendor, whether entered after submission.
     citing: Vec<(i64, String, bool)>,
     statuses: Vec<FilterOption>,
+    /// The status form: the status chosen, the reason typed, and their errors.
+    chosen_status: String,
+    motif: String,
+    errors: FieldErrors,
 }
 
-pub(crate) async fn detail(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    SignedIn(user): SignedIn,
-    Path(raw): Path<String>,
-) -> Result<Response, AppError> {
-    let scope = ReadScope::of(&user)?;
+/// The status form of the detail page, as typed (empty: the current status is chosen).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct StatusForm {
+    #[serde(default)]
+    statut: String,
+    #[serde(default)]
+    motif: String,
+}
+
+/// The status form's inputs, by the use case's field names.
+const STATUS_FIELDS: [(&str, &str); 2] = [("status", "statut"), ("reason", "motif")];
+
+/// The detail page of a referencing `user` may see, with the status form as typed.
+async fn detail_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: &User,
+    raw: &str,
+    form: StatusForm,
+    errors: FieldErrors,
+) -> Result<DetailPage, AppError> {
+    let scope = ReadScope::of(user)?;
     // An NRU that cannot exist, one that does not, and another organisation's: the same 404.
-    let nru = Nru::parse(&raw).map_err(|_| AppError::NotFound)?;
+    let nru = Nru::parse(raw).map_err(|_| AppError::NotFound)?;
     let found = state
         .db
         .find_referencing(&nru)
@@ -231,7 +245,12 @@ pub(crate) async fn detail(
         Vec::new()
     };
     let has_attestation = state.db.find_grant(&found.nru).await?.is_some();
-    render(&DetailPage {
+    let title = if errors.is_empty() {
+        format!("Référencement {}", found.nru)
+    } else {
+        format!("Erreur\u{a0}: Référencement {}", found.nru)
+    };
+    Ok(DetailPage {
         is_admin: user.role == preuves_db::Role::Admin,
         has_attestation,
         citing,
@@ -242,11 +261,14 @@ pub(crate) async fn detail(
                 label: status_title(*s),
             })
             .collect(),
-        chrome: Chrome::new(
-            &ctx,
-            format!("Référencement {}", found.nru),
-            "referencements",
-        ),
+        chrome: Chrome::new(ctx, title, "referencements"),
+        chosen_status: if form.statut.is_empty() {
+            found.status.code().to_owned()
+        } else {
+            form.statut
+        },
+        motif: form.motif,
+        errors,
         r: RowView::of(&found),
         commercial_names: found.commercial_names.clone(),
         status_reason: found.status_reason.clone(),
@@ -255,29 +277,83 @@ pub(crate) async fn detail(
     })
 }
 
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    render(
+        &detail_page(
+            &state,
+            &ctx,
+            &user,
+            &raw,
+            StatusForm::default(),
+            FieldErrors::new(),
+        )
+        .await?,
+    )
+}
+
+/// `POST /admin/referencements/{nru}/statut`: suspends, withdraws or restores a referencing,
+/// with a reason; the candidatures citing it are listed on its page with a warning. A refused
+/// form is shown again on the detail page (422), its messages next to its fields.
+pub(crate) async fn set_status(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: AdminCap,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> Result<Response, AppError> {
+    let nru = Nru::parse(&raw).map_err(|_| AppError::NotFound)?;
+    let input = StatusInput {
+        status: form.statut.clone(),
+        reason: form.motif.clone(),
+    };
+    match referencings::set_status(&state, &admin, &nru, &input).await {
+        Ok(changed) => Ok(redirect_with_flash(
+            &format!("/referencements/{}", encode_query(nru.as_str())),
+            &format!(
+                "Le référencement {nru} est désormais {}. Candidatures en cours qui le citent (elles affichent un avertissement, leur plan n'est pas modifié)\u{a0}: {}.",
+                changed.referencing.status.label(),
+                changed.citing,
+            ),
+            state.config.secure_cookies,
+        )),
+        Err(AppError::Rejected { errors, .. }) => {
+            let errors = FieldErrors::from_items(&errors, &STATUS_FIELDS);
+            let page = detail_page(&state, &ctx, &admin.0, &raw, form, errors).await?;
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 // ---- recording a referencing (administrators) -----------------------------------------------
 
-/// A dispositif of the select, with the optional profiles a referencing of it may hold.
+/// A dispositif of the select: its value (see [`key_value`]), label and optional profiles.
 struct DispositifOption {
-    key: DispositifKey,
     value: String,
     label: String,
-    profiles: Vec<Profile>,
-    /// A vague-2 dispositif with no REM yet: its optional profiles are unknown.
-    rem_missing: bool,
+    choice: DispositifChoice,
 }
 
 impl DispositifOption {
-    fn profile_list(&self) -> String {
-        if self.profiles.is_empty() {
-            "aucun".to_owned()
-        } else {
-            self.profiles
-                .iter()
-                .map(Profile::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+    fn of(choice: DispositifChoice) -> Self {
+        Self {
+            value: key_value(&choice.key),
+            label: format!("{} — {}", key_label(&choice.key), choice.name),
+            choice,
         }
+    }
+
+    fn profile_list(&self) -> String {
+        self.choice.profile_list()
+    }
+
+    fn rem_missing(&self) -> bool {
+        self.choice.rem_missing
     }
 }
 
@@ -312,6 +388,49 @@ pub(crate) struct ReferencingForm {
     status_reason: String,
 }
 
+/// The form's inputs are named after the use case's fields.
+const REFERENCING_FIELDS: [(&str, &str); 11] = [
+    ("nru", "nru"),
+    ("organisation", "organisation"),
+    ("dispositif", "dispositif"),
+    ("profiles", "profiles"),
+    ("solution", "solution"),
+    ("main_component", "main_component"),
+    ("version", "version"),
+    ("commercial_names", "commercial_names"),
+    ("granted_on", "granted_on"),
+    ("status", "status"),
+    ("status_reason", "status_reason"),
+];
+
+/// The optional profiles typed in one input, comma-, semicolon- or line-separated.
+fn split_profiles(raw: &str) -> Vec<String> {
+    raw.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl ReferencingForm {
+    /// The use case's input: the dispositif read from its [`key_value`], the lists split.
+    fn input(&self) -> ReferencingInput {
+        ReferencingInput {
+            nru: self.nru.clone(),
+            organisation: self.organisation.clone(),
+            dispositif: parse_key(&self.dispositif),
+            profiles: split_profiles(&self.profiles),
+            solution: self.solution.clone(),
+            main_component: self.main_component.clone(),
+            version: self.version.clone(),
+            commercial_names: self.commercial_names.lines().map(str::to_owned).collect(),
+            granted_on: self.granted_on.clone(),
+            status: self.status.clone(),
+            status_reason: self.status_reason.clone(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "register_new.html")]
 struct NewPage {
@@ -323,41 +442,20 @@ struct NewPage {
     errors: FieldErrors,
 }
 
-/// The dispositifs of the catalogue (both waves) with their optional profiles: a vague-2 one's
-/// from its current REM, a vague-1 one's as declared.
-async fn dispositif_options(state: &AppState) -> Result<Vec<DispositifOption>, AppError> {
-    let summaries: Vec<DispositifSummary> = state.db.list_dispositifs().await?;
-    let mut options = Vec::with_capacity(summaries.len());
-    for s in summaries {
-        let profiles: Vec<Profile> = match (s.key.wave, &s.current_rem) {
-            (Wave::Two, Some(rem)) => state.db.rem_optional_profiles(rem.id).await?,
-            (Wave::Two, None) => Vec::new(),
-            (Wave::One, _) => s.wave1_profiles.clone(),
-        };
-        options.push(DispositifOption {
-            rem_missing: s.key.wave == Wave::Two && s.current_rem.is_none(),
-            value: key_value(&s.key),
-            label: format!("{} — {}", key_label(&s.key), s.name),
-            key: s.key,
-            profiles,
-        });
-    }
-    Ok(options)
-}
-
-fn new_page(
+async fn new_page(
+    state: &AppState,
     ctx: &RequestContext,
-    organisations: &[Organisation],
-    dispositifs: Vec<DispositifOption>,
     form: ReferencingForm,
     errors: FieldErrors,
-) -> NewPage {
+) -> Result<NewPage, AppError> {
+    let organisations: Vec<Organisation> = state.db.list_organisations().await?;
+    let dispositifs = dispositif_choices(state).await?;
     let title = if errors.is_empty() {
         "Enregistrer un référencement".to_owned()
     } else {
         "Erreur\u{a0}: Enregistrer un référencement".to_owned()
     };
-    NewPage {
+    Ok(NewPage {
         chrome: Chrome::new(ctx, title, "admin"),
         organisations: organisations
             .iter()
@@ -366,7 +464,7 @@ fn new_page(
                 label: format!("{} (SIREN {})", o.name, siren_display(&o.siren)),
             })
             .collect(),
-        dispositifs,
+        dispositifs: dispositifs.into_iter().map(DispositifOption::of).collect(),
         statuses: STATUSES
             .iter()
             .map(|s| FilterOption {
@@ -376,7 +474,7 @@ fn new_page(
             .collect(),
         form,
         errors,
-    }
+    })
 }
 
 pub(crate) async fn new_form(
@@ -384,247 +482,20 @@ pub(crate) async fn new_form(
     ctx: RequestContext,
     _admin: AdminCap,
 ) -> Result<Response, AppError> {
-    let organisations = state.db.list_organisations().await?;
-    let dispositifs = dispositif_options(&state).await?;
     let form = ReferencingForm {
         status: ReferencingStatus::Valid.code().to_owned(),
         ..ReferencingForm::default()
     };
-    render(&new_page(
-        &ctx,
-        &organisations,
-        dispositifs,
-        form,
-        FieldErrors::new(),
-    ))
-}
-
-/// A required short text: trimmed, non-empty, at most [`MAX_TEXT`] characters.
-fn required_text(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    raw: &str,
-    missing: &str,
-) -> String {
-    let text = raw.trim();
-    if text.is_empty() {
-        errors.add(field, missing);
-    } else if text.chars().count() > MAX_TEXT {
-        errors.add(
-            field,
-            format!("Ce champ compte au plus {MAX_TEXT} caractères."),
-        );
-    }
-    text.to_owned()
-}
-
-/// The optional profiles typed (comma- or semicolon-separated), checked against the
-/// dispositif's; `Général` is implied and dropped, case is forgiven, duplicates are removed.
-fn parse_profiles(raw: &str, option: &DispositifOption) -> Result<Vec<Profile>, String> {
-    let mut held: Vec<Profile> = Vec::new();
-    let mut unknown: Vec<String> = Vec::new();
-    for item in raw
-        .split([',', ';', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        if item.eq_ignore_ascii_case(Profile::GENERAL) || item.eq_ignore_ascii_case("general") {
-            continue;
-        }
-        match option
-            .profiles
-            .iter()
-            .find(|p| p.as_str().to_lowercase() == item.to_lowercase())
-        {
-            Some(p) if !held.contains(p) => held.push(p.clone()),
-            Some(_) => {}
-            None => unknown.push(format!("«\u{a0}{item}\u{a0}»")),
-        }
-    }
-    if unknown.is_empty() {
-        return Ok(held);
-    }
-    let which = if unknown.len() == 1 {
-        format!(
-            "Profil inconnu pour {}\u{a0}: {}.",
-            key_label(&option.key),
-            unknown[0]
-        )
-    } else {
-        format!(
-            "Profils inconnus pour {}\u{a0}: {}.",
-            key_label(&option.key),
-            unknown.join(", ")
-        )
-    };
-    let allowed = if option.rem_missing {
-        " Aucun REM n'est importé pour ce dispositif\u{a0}: ses profils optionnels ne sont pas connus.".to_owned()
-    } else if option.profiles.is_empty() {
-        " Ce dispositif n'a pas de profil optionnel.".to_owned()
-    } else {
-        format!(
-            " Profils optionnels admis\u{a0}: {}.",
-            option.profile_list()
-        )
-    };
-    Err(format!("{which}{allowed}"))
-}
-
-fn validate_referencing(
-    form: &ReferencingForm,
-    organisations: &[Organisation],
-    dispositifs: &[DispositifOption],
-) -> Result<NewReferencing, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let nru = match Nru::parse(&form.nru) {
-        Ok(n) => Some(n),
-        Err(e) => {
-            errors.add("nru", sentence(&e));
-            None
-        }
-    };
-    let organisation: Option<OrganisationId> = form
-        .organisation
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| organisations.iter().find(|o| o.id.0 == id))
-        .map(|o| o.id);
-    if organisation.is_none() {
-        errors.add(
-            "organisation",
-            "Choisissez l'organisation qui détient ce référencement.",
-        );
-    }
-    let dispositif = dispositifs
-        .iter()
-        .find(|d| parse_key(&form.dispositif).is_some_and(|k| k == d.key));
-    if dispositif.is_none() {
-        errors.add("dispositif", "Choisissez un dispositif du catalogue.");
-    }
-    let profiles = match dispositif.map(|d| parse_profiles(&form.profiles, d)) {
-        Some(Ok(p)) => p,
-        Some(Err(message)) => {
-            errors.add("profiles", message);
-            Vec::new()
-        }
-        None => Vec::new(),
-    };
-    let solution = required_text(
-        &mut errors,
-        "solution",
-        &form.solution,
-        "Saisissez le nom de la solution.",
-    );
-    let main_component = required_text(
-        &mut errors,
-        "main_component",
-        &form.main_component,
-        "Saisissez le composant principal de la solution.",
-    );
-    let version = match Version::parse(&form.version) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.add("version", sentence(&e));
-            None
-        }
-    };
-    let mut commercial_names: Vec<String> = Vec::new();
-    for name in form
-        .commercial_names
-        .lines()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        if name.chars().count() > MAX_TEXT {
-            errors.add(
-                "commercial_names",
-                format!("Un nom commercial compte au plus {MAX_TEXT} caractères."),
-            );
-        } else if !commercial_names.iter().any(|n| n == name) {
-            commercial_names.push(name.to_owned());
-        }
-    }
-    if commercial_names.is_empty() && !solution.is_empty() {
-        commercial_names.push(solution.clone());
-    }
-    let granted_on = if form.granted_on.trim().is_empty() {
-        errors.add("granted_on", "Saisissez la date d'octroi du référencement.");
-        None
-    } else {
-        match IsoDate::parse(&form.granted_on) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                errors.add("granted_on", sentence(&e));
-                None
-            }
-        }
-    };
-    let status = ReferencingStatus::from_code(form.status.trim());
-    if status.is_none() {
-        errors.add("status", "Choisissez le statut du référencement.");
-    }
-    let reason = form.status_reason.trim();
-    let status_reason = match status {
-        Some(ReferencingStatus::Valid) | None => None,
-        Some(s) if reason.is_empty() => {
-            errors.add(
-                "status_reason",
-                format!("Indiquez pourquoi le référencement est {}.", s.label()),
-            );
-            None
-        }
-        Some(_) if reason.chars().count() > MAX_REASON => {
-            errors.add(
-                "status_reason",
-                format!("Le motif compte au plus {MAX_REASON} caractères."),
-            );
-            None
-        }
-        Some(_) => Some(reason.to_owned()),
-    };
-    match (nru, organisation, dispositif, version, granted_on, status) {
-        (Some(nru), Some(organisation), Some(d), Some(version), Some(granted_on), Some(status))
-            if errors.is_empty() =>
-        {
-            Ok(NewReferencing {
-                nru,
-                organisation,
-                dispositif: d.key.clone(),
-                profiles,
-                solution,
-                main_component,
-                version,
-                commercial_names,
-                granted_on,
-                status,
-                status_reason,
-            })
-        }
-        _ => Err(errors),
-    }
+    render(&new_page(&state, &ctx, form, FieldErrors::new()).await?)
 }
 
 pub(crate) async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
-    AdminCap(admin): AdminCap,
+    admin: AdminCap,
     CsrfForm(form): CsrfForm<ReferencingForm>,
 ) -> Result<Response, AppError> {
-    let organisations = state.db.list_organisations().await?;
-    let dispositifs = dispositif_options(&state).await?;
-    let new = match validate_referencing(&form, &organisations, &dispositifs) {
-        Ok(new) => new,
-        Err(errors) => {
-            let page = new_page(&ctx, &organisations, dispositifs, form, errors);
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-    };
-    match state
-        .db
-        .insert_referencing(&new, &Actor::User(admin.id))
-        .await
-    {
+    match referencings::record(&state, &admin, &form.input()).await {
         Ok(stored) => Ok(redirect_with_flash(
             &format!("/referencements/{}", encode_query(stored.nru.as_str())),
             &format!(
@@ -635,16 +506,12 @@ pub(crate) async fn create(
             ),
             state.config.secure_cookies,
         )),
-        Err(e) if e.is_conflict(UniqueConstraint::ReferencingNru) => {
-            let mut errors = FieldErrors::new();
-            errors.add(
-                "nru",
-                format!("Le NRU {} est déjà enregistré dans le registre.", new.nru),
-            );
-            let page = new_page(&ctx, &organisations, dispositifs, form, errors);
+        Err(AppError::Rejected { errors, .. }) => {
+            let errors = FieldErrors::from_items(&errors, &REFERENCING_FIELDS);
+            let page = new_page(&state, &ctx, form, errors).await?;
             render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -670,36 +537,13 @@ mod tests {
         assert_eq!(parse_key(""), None);
     }
 
-    fn option(profiles: &[&str]) -> DispositifOption {
-        let key = DispositifKey {
-            code: DispositifCode::parse("DUI-MS").unwrap(),
-            wave: Wave::Two,
-        };
-        DispositifOption {
-            value: key_value(&key),
-            label: String::new(),
-            key,
-            profiles: profiles
-                .iter()
-                .map(|p| Profile::parse(p).unwrap())
-                .collect(),
-            rem_missing: false,
-        }
-    }
-
     #[test]
-    fn profiles_are_checked_against_the_dispositif() {
-        let o = option(&["PA", "PH", "IE Usagers"]);
-        let got = parse_profiles(" pa, Général ; IE usagers,PA ", &o).unwrap();
+    fn profiles_typed_in_one_input_are_split() {
         assert_eq!(
-            got.iter().map(Profile::as_str).collect::<Vec<_>>(),
-            ["PA", "IE Usagers"]
+            split_profiles(" pa, Général ; IE usagers,PA "),
+            ["pa", "Général", "IE usagers", "PA"]
         );
-        assert!(parse_profiles("", &o).unwrap().is_empty());
-        let err = parse_profiles("PA, XYZ", &o).unwrap_err();
-        assert!(
-            err.contains("XYZ") && err.contains("PA, PH, IE Usagers"),
-            "{err}"
-        );
+        assert_eq!(split_profiles("PA\nPH"), ["PA", "PH"]);
+        assert!(split_profiles(" , ;").is_empty());
     }
 }

@@ -9,11 +9,15 @@ use serde_json::Value;
 use crate::api::{openapi_json, template_matches};
 use crate::support::TestApp;
 
-/// Every `(method, path)` of the API router, read from its source.
+/// Every `(method, path)` of the API router, read from its sources (the API's router and the
+/// administrator's, which it merges).
 fn routes() -> Vec<(String, String)> {
-    let source = include_str!("../../src/api/mod.rs");
+    let sources = [
+        include_str!("../../src/api/mod.rs"),
+        include_str!("../../src/api/admin/mod.rs"),
+    ];
     let mut out = Vec::new();
-    for chunk in source.split(".route(").skip(1) {
+    for chunk in sources.iter().flat_map(|s| s.split(".route(").skip(1)) {
         // The route call only (the last one is followed by the rest of the file).
         let chunk = chunk.split("\n}").next().unwrap();
         let path = chunk

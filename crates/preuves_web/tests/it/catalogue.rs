@@ -79,7 +79,7 @@ const HEADER: &str = "Périmètre,ID,Chapitre,Fonction,Exigence,Commentaire,Prof
 Scénario de conformité,N° preuve,Preuve,Profil historique,Criticité,Ordre,Exigence socle,ID vague 1";
 
 /// A small valid REM: two requirements, the second with a scenario but no proof (a warning).
-fn small_rem() -> String {
+pub(crate) fn small_rem() -> String {
     format!(
         "{HEADER}\r\n\
          Vague 1,INS/va1.01,Identité nationale de santé,Appel INSi,Le système DOIT appeler le téléservice INSi.,,Général,INS/va1.01.01,Appeler INSi,INS/va1.01.01.01,Vidéo,Général,Majeure,1,SC.INS/va1.01,INS.01\r\n\

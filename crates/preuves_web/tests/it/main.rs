@@ -1,6 +1,7 @@
 //! Integration tests of the web platform through its real router.
 
 mod api;
+mod api_admin;
 mod api_journey;
 mod api_openapi;
 mod api_simulations;

@@ -751,3 +751,50 @@ async fn the_administration_index_links_every_page() {
     }
     assert!(r.body.contains("aria-current=\"page\">Administration"));
 }
+
+#[tokio::test]
+async fn a_status_change_without_reason_is_refused_next_to_its_field() {
+    let app = TestApp::new().await;
+    let org = app.organisation("Éditeur Alpha", SIREN_A).await;
+    referencing(&app, "REF-DPI-2-0042", org, "DPI", Wave::Two).await;
+    let mut c = admin_on(&app, "/referencements/REF-DPI-2-0042").await;
+    let r = c
+        .post(
+            "/admin/referencements/REF-DPI-2-0042/statut",
+            &[("statut", "withdrawn"), ("motif", "  ")],
+        )
+        .await;
+    assert_refused(
+        &r,
+        "motif",
+        "Indiquez pourquoi le référencement est retiré.",
+        &["<option value=\"withdrawn\" selected>"],
+    );
+    // Nothing changed; the same form with a reason withdraws it.
+    let stored = app
+        .db
+        .find_referencing(&Nru::parse("REF-DPI-2-0042").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, ReferencingStatus::Valid);
+    let r = c
+        .post(
+            "/admin/referencements/REF-DPI-2-0042/statut",
+            &[
+                ("statut", "withdrawn"),
+                ("motif", "Fin de commercialisation"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let detail = c.follow(&r).await;
+    assert!(detail.body.contains("est désormais retiré"), "flash");
+    assert!(detail.body.contains("Fin de commercialisation"));
+    let entries = app
+        .db
+        .audit_entries_for("referencing", "REF-DPI-2-0042")
+        .await
+        .unwrap();
+    assert_eq!(entries.last().unwrap().action, "referencing.status");
+}
