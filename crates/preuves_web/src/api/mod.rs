@@ -141,6 +141,10 @@ pub(crate) fn router() -> Router<AppState> {
             post(instruction::take),
         )
         .route(
+            "/api/v1/instruction/candidatures/{id}/assignment",
+            post(instruction::assign),
+        )
+        .route(
             "/api/v1/instruction/candidatures/{id}/proofs/{proof}/file",
             get(instruction::proof_file),
         )
@@ -218,6 +222,7 @@ pub(crate) fn router() -> Router<AppState> {
         instruction::queue,
         instruction::show,
         instruction::take,
+        instruction::assign,
         instruction::proof_file,
         instruction::verdict,
         instruction::request_complements,

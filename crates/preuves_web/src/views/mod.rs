@@ -2,6 +2,7 @@
 //! (a page module never imports another).
 
 pub(crate) mod facts;
+pub(crate) mod instruction;
 pub(crate) mod links;
 pub(crate) mod requests;
 

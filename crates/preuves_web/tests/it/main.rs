@@ -11,6 +11,7 @@ mod authorization;
 mod catalogue;
 mod guide;
 mod instruction;
+mod instruction_doors;
 mod journey;
 mod page_modules;
 mod register;
