@@ -4,43 +4,25 @@
 //! only once complete) is [`crate::deposit`]'s.
 
 use axum::http::StatusCode;
-use preuves_db::{CandidatureStatus, PlanSnapshot, StoredCandidature, StoredProof, conflicts};
+use preuves_db::{PlanSnapshot, StoredCandidature, StoredProof};
 use preuves_domain::RequirementId;
 
-use super::candidatures::{conflict, plan};
+use super::candidatures::plan;
 use crate::AppState;
 use crate::error::AppError;
 use crate::paths::{candidature_id, proof_id};
 use crate::security::VendorCap;
 
-/// Whether a candidature in `status` takes proof files: a draft, a filed candidature not yet
-/// taken into instruction, or one waiting for complements.
-pub(crate) fn accepts_deposits(status: CandidatureStatus) -> bool {
-    matches!(
-        status,
-        CandidatureStatus::Draft
-            | CandidatureStatus::Submitted
-            | CandidatureStatus::ComplementRequested
-    )
-}
-
-/// Refuses a deposit on a candidature that takes no file (`candidature_deposit_closed`).
+/// Refuses a deposit on a candidature that takes no file (`candidature_deposit_closed`, the
+/// workflow's rule [`CandidatureStatus::accepts_deposits`](preuves_db::CandidatureStatus::accepts_deposits)).
 pub(crate) fn check_open(c: &StoredCandidature) -> Result<(), AppError> {
-    if accepts_deposits(c.status) {
-        Ok(())
-    } else {
-        Err(conflict(conflicts::DEPOSIT_CLOSED))
-    }
+    Ok(c.status.check_deposit()?)
 }
 
 /// Refuses a sworn statement on a candidature filed already (`candidature_not_draft`): it is
 /// part of the administrative step, frozen at submission.
 pub(crate) fn check_honour_open(c: &StoredCandidature) -> Result<(), AppError> {
-    if c.status == CandidatureStatus::Draft {
-        Ok(())
-    } else {
-        Err(conflict(conflicts::NOT_DRAFT))
-    }
+    Ok(c.status.check_step_edit()?)
 }
 
 /// The plan deposits are checked against: a candidature whose plan the engine refuses takes no
@@ -101,25 +83,4 @@ pub(crate) async fn own_file(
         return Err(AppError::NotFound);
     }
     Ok(found)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deposits_are_open_in_draft_submitted_and_complement_requested_only() {
-        let open: Vec<CandidatureStatus> = CandidatureStatus::ALL
-            .into_iter()
-            .filter(|s| accepts_deposits(*s))
-            .collect();
-        assert_eq!(
-            open,
-            [
-                CandidatureStatus::Draft,
-                CandidatureStatus::Submitted,
-                CandidatureStatus::ComplementRequested
-            ]
-        );
-    }
 }

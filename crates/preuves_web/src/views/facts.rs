@@ -84,8 +84,8 @@ impl CandidatureFacts {
             submitted: c.submitted_at.map(french_datetime),
             complete_at: c.complete_at.map(french_datetime),
             status_reason: c.status_reason.clone(),
-            can_deposit: crate::app::deposits::accepts_deposits(c.status),
-            can_enter_late_nru: crate::app::candidatures::accepts_late_nrus(c.status),
+            can_deposit: c.status.accepts_deposits(),
+            can_enter_late_nru: c.status.is_under_review(),
             date2,
         }
     }

@@ -13,6 +13,7 @@ mod guide;
 mod instruction;
 mod instruction_doors;
 mod journey;
+mod page_modules;
 mod register;
 mod security;
 mod support;

@@ -3,7 +3,7 @@
 //! and hashing run off the async runtime. The importer's warnings are stored with the version,
 //! as JSON, so that its report can be read later.
 
-use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, constraints};
+use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, UniqueConstraint};
 use preuves_domain::{DispositifCode, DispositifKey, RemVersionLabel, Wave};
 use preuves_import::Issue;
 use serde::{Deserialize, Serialize};
@@ -256,7 +256,7 @@ pub(crate) async fn import(
         .await;
     let version = match stored {
         Ok(v) => v,
-        Err(e) if e.is_conflict_on(constraints::REM_VERSION_LABEL) => {
+        Err(e) if e.is_conflict(UniqueConstraint::RemVersionLabel) => {
             return Err(rejected(vec![ErrorItem::field(
                 "label_taken",
                 "label",

@@ -4,12 +4,12 @@
 //! [`super::own`] (another organisation's is not found).
 
 use preuves_db::{
-    Actor, CandidatureStatus, ComplementRequest, DbError, LateNrusOutcome, StoredCandidature,
-    conflicts,
+    Actor, ComplementRequest, Conflict, DbError, LateNrusOutcome, StoredCandidature,
+    WorkflowConflict,
 };
 use preuves_domain::Refusal;
 
-use super::{conflict, plan};
+use super::plan;
 use crate::AppState;
 use crate::app::fields::{check, invalid, rejected};
 use crate::app::step::{malformed_nrus, parse_nrus};
@@ -40,9 +40,7 @@ pub(crate) async fn submit(
     c: &StoredCandidature,
     input: SubmitInput,
 ) -> Result<StoredCandidature, AppError> {
-    if c.status != CandidatureStatus::Draft {
-        return Err(conflict(conflicts::ALREADY_SUBMITTED));
-    }
+    c.status.check_submission()?;
     // `preuves_db` runs the engine in the submission's transaction and freezes its plan: on
     // success the engine runs once. Its refusal is not typed yet (`DbError::Invalid`), so the
     // refusals are computed again, typed, only then.
@@ -86,12 +84,12 @@ async fn blocking_refusals(
 
 /// Whether a refused submission is only missing the confirmation of an incomplete dossier.
 pub(crate) fn is_incomplete_dossier(e: &AppError) -> bool {
-    crate::app::fields::is_conflict(e, conflicts::INCOMPLETE_DOSSIER)
+    crate::app::fields::is_conflict(e, WorkflowConflict::IncompleteDossier.code())
 }
 
 /// Whether a save was refused because the object changed since it was read.
 pub(crate) fn is_stale(e: &AppError) -> bool {
-    crate::app::fields::is_conflict(e, conflicts::STALE_REVISION)
+    crate::app::fields::is_conflict(e, Conflict::StaleRevision.code())
 }
 
 /// NRUs obtained since submission (R5), as sent.

@@ -11,9 +11,7 @@ pub(crate) mod step;
 #[cfg(test)]
 mod tests;
 
-use preuves_db::{
-    CandidatureId, CandidatureStatus, DbError, DispositifSummary, StoredCandidature, conflicts,
-};
+use preuves_db::{CandidatureId, CandidatureStatus, DispositifSummary, StoredCandidature};
 use preuves_domain::Wave;
 
 use crate::AppState;
@@ -51,9 +49,7 @@ pub(crate) async fn own_draft(
     id: &str,
 ) -> Result<StoredCandidature, AppError> {
     let c = own(state, vendor, id).await?;
-    if c.status != CandidatureStatus::Draft {
-        return Err(conflict(conflicts::NOT_DRAFT));
-    }
+    c.status.check_step_edit()?;
     Ok(c)
 }
 
@@ -96,12 +92,6 @@ pub(crate) async fn open_targets(state: &AppState) -> Result<Vec<DispositifSumma
         .collect())
 }
 
-/// Whether an NRU obtained since submission may be entered (R5): the candidature is filed and
-/// not decided yet.
-pub(crate) fn accepts_late_nrus(status: CandidatureStatus) -> bool {
-    status.is_under_review()
-}
-
 /// One of the vendor's candidatures that accepts late NRUs (`candidature_not_submitted`
 /// otherwise).
 pub(crate) async fn own_for_late_nrus(
@@ -110,15 +100,6 @@ pub(crate) async fn own_for_late_nrus(
     id: &str,
 ) -> Result<StoredCandidature, AppError> {
     let c = own(state, vendor, id).await?;
-    if !accepts_late_nrus(c.status) {
-        return Err(conflict(conflicts::NOT_SUBMITTED));
-    }
+    c.status.check_late_nrus()?;
     Ok(c)
-}
-
-/// A state conflict of the candidature lifecycle, explained as `preuves_db` explains it.
-pub(crate) fn conflict(name: &str) -> AppError {
-    AppError::from(DbError::Conflict {
-        constraint: name.to_owned(),
-    })
 }

@@ -5,7 +5,8 @@
 
 use axum::http::StatusCode;
 use preuves_db::{
-    Actor, CandidatureStatus, Db, NewReferencing, NewUser, Role, StoredCandidature, conflicts,
+    Actor, CandidatureStatus, Db, NewReferencing, NewUser, Role, StoredCandidature,
+    WorkflowConflict,
 };
 use preuves_domain::{
     DispositifCode, DispositifKey, IsoDate, Nru, ReferencingStatus, Siren, Version, Wave,
@@ -245,12 +246,12 @@ async fn a_draft_is_saved_on_its_revision_and_frozen_once_filed() {
         .await
         .err()
         .unwrap();
-    assert_eq!(conflict_code(&e), conflicts::NOT_DRAFT);
+    assert_eq!(conflict_code(&e), WorkflowConflict::NotDraft.code());
     let e = filed::submit(&w.state, &w.alpha, &submitted, submit)
         .await
         .err()
         .unwrap();
-    assert_eq!(conflict_code(&e), conflicts::ALREADY_SUBMITTED);
+    assert_eq!(conflict_code(&e), WorkflowConflict::AlreadySubmitted.code());
     // Filed: deposits stay open, the sworn statement does not (it belongs to the step).
     assert!(deposits::check_open(&submitted).is_ok());
     assert!(deposits::check_honour_open(&submitted).is_err());
@@ -307,7 +308,7 @@ async fn late_nrus_need_a_filed_candidature_and_well_formed_nrus() {
         .await
         .err()
         .unwrap();
-    assert_eq!(conflict_code(&e), conflicts::NOT_SUBMITTED);
+    assert_eq!(conflict_code(&e), WorkflowConflict::NotSubmitted.code());
     let input = |nrus: &[&str]| LateNrusInput {
         revision: c.revision,
         nrus: nrus.iter().map(|n| (*n).to_owned()).collect(),
@@ -343,7 +344,7 @@ async fn an_answer_is_judged_before_the_candidature_s_state() {
         .err()
         .unwrap();
     assert!(
-        fields::is_conflict(&e, conflicts::NO_OPEN_COMPLEMENT_REQUEST),
+        fields::is_conflict(&e, WorkflowConflict::NoOpenComplementRequest.code()),
         "{e:?}"
     );
 }
