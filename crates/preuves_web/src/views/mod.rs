@@ -1,6 +1,7 @@
 //! Presenters: what the pages show of the application's objects, shared by every page module
 //! (a page module never imports another).
 
+pub(crate) mod catalogue;
 pub(crate) mod facts;
 pub(crate) mod instruction;
 pub(crate) mod links;
