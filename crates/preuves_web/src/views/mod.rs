@@ -9,6 +9,7 @@ pub(crate) mod links;
 pub(crate) mod public;
 pub(crate) mod register;
 pub(crate) mod requests;
+pub(crate) mod tokens;
 
 use std::collections::HashMap;
 
