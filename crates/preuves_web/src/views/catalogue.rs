@@ -479,3 +479,63 @@ pub(crate) fn scenario_views(r: &Requirement) -> Vec<ScenarioView> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use preuves_db::DispositifId;
+
+    use super::*;
+
+    fn summary(code: &str, wave: Wave, predecessors: &[&str]) -> DispositifSummary {
+        DispositifSummary {
+            id: DispositifId(1),
+            key: DispositifKey {
+                code: DispositifCode::parse(code).unwrap(),
+                wave,
+            },
+            name: format!("Dispositif {code}"),
+            corridor: "MS".to_owned(),
+            date2: None,
+            opens_on: None,
+            predecessors: predecessors
+                .iter()
+                .map(|c| DispositifCode::parse(c).unwrap())
+                .collect(),
+            wave1_profiles: Vec::new(),
+            current_rem: None,
+        }
+    }
+
+    #[test]
+    fn the_list_links_predecessors_and_successors_by_wave() {
+        let all = [
+            summary("DUI-MS", Wave::Two, &["MS1", "MS2-PDE"]),
+            summary("MS1", Wave::One, &[]),
+            summary("MS2-PDE", Wave::One, &[]),
+        ];
+        let wave2 = list_rows(&all, Wave::Two);
+        assert_eq!(wave2.len(), 1);
+        let hrefs: Vec<&str> = wave2[0]
+            .predecessors
+            .iter()
+            .map(|l| l.href.as_str())
+            .collect();
+        assert_eq!(hrefs, ["/catalogue/MS1/1", "/catalogue/MS2-PDE/1"]);
+        assert!(wave2[0].successors.is_empty());
+        assert_eq!(wave2[0].date2, "—");
+        assert_eq!(wave2[0].profiles, "—");
+        assert_eq!(wave2[0].rem, None);
+        let wave1 = list_rows(&all, Wave::One);
+        assert_eq!(wave1.len(), 2);
+        for row in &wave1 {
+            let successors: Vec<&str> = row.successors.iter().map(|l| l.href.as_str()).collect();
+            assert_eq!(successors, ["/catalogue/DUI-MS/2"], "{}", row.code);
+        }
+    }
+
+    #[test]
+    fn blank_texts_show_a_dash() {
+        assert_eq!(or_dash("  \n"), "—");
+        assert_eq!(or_dash("Identité"), "Identité");
+    }
+}

@@ -53,3 +53,54 @@ pub(crate) struct Created {
     pub(crate) scope: &'static str,
     pub(crate) expires: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use preuves_db::{ApiTokenId, TokenScope, UserId};
+    use preuves_domain::IsoDate;
+
+    use super::*;
+
+    /// 2027-01-14T23:00Z: midnight in Paris (CET) at the end of 14 January 2027.
+    const END_OF_JAN_14: i64 = 1_799_967_600_000;
+
+    fn token(revoked: bool) -> ApiToken {
+        ApiToken {
+            id: ApiTokenId(7),
+            user: UserId(1),
+            name: "CI".to_owned(),
+            scope: TokenScope::Read,
+            created_at: Timestamp::from_millis(END_OF_JAN_14 - 30 * 86_400_000),
+            expires_at: Timestamp::from_millis(END_OF_JAN_14),
+            last_used_at: None,
+            revoked_at: revoked.then(|| Timestamp::from_millis(END_OF_JAN_14 - 86_400_000)),
+        }
+    }
+
+    #[test]
+    fn a_token_row_tells_active_expired_and_revoked_and_shows_its_last_day() {
+        let before = Timestamp::from_millis(END_OF_JAN_14 - 1);
+        let after = Timestamp::from_millis(END_OF_JAN_14);
+        let active = TokenRow::of(&token(false), before);
+        assert_eq!((active.state_code, active.state_label), ("valid", "actif"));
+        assert!(active.active);
+        // The token works until the end of the 14th: the list shows the 14th, not the 15th.
+        assert_eq!(
+            active.expires,
+            IsoDate::parse("2027-01-14").unwrap().to_french()
+        );
+        assert_eq!(active.last_used, "jamais");
+        let expired = TokenRow::of(&token(false), after);
+        assert_eq!(
+            (expired.state_code, expired.state_label),
+            ("suspended", "expiré")
+        );
+        assert!(!expired.active);
+        let revoked = TokenRow::of(&token(true), before);
+        assert_eq!(
+            (revoked.state_code, revoked.state_label),
+            ("withdrawn", "révoqué")
+        );
+        assert!(!revoked.active);
+    }
+}
