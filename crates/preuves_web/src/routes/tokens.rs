@@ -10,16 +10,16 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use preuves_db::{Actor, ApiToken, ApiTokenId, NewApiToken, Timestamp, TokenHash, TokenScope};
+use preuves_db::{Actor, ApiTokenId, NewApiToken, Timestamp, TokenHash, TokenScope};
 use preuves_domain::{IsoDate, ParisTime};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::format::french_datetime;
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, render_with};
 use crate::security::{CsrfForm, RequestContext, SignedIn, random_token, redirect_with_flash};
+use crate::views::tokens::{Created, TokenRow};
 
 /// Default lifetime of a new token, in days.
 const DEFAULT_DAYS: i32 = 90;
@@ -53,53 +53,6 @@ pub(crate) struct TokenForm {
     portee: String,
     #[serde(default)]
     expiration: String,
-}
-
-/// A token in the list.
-struct TokenRow {
-    id: i64,
-    name: String,
-    scope: &'static str,
-    created: String,
-    expires: String,
-    last_used: String,
-    state_code: &'static str,
-    state_label: &'static str,
-    active: bool,
-}
-
-impl TokenRow {
-    fn of(t: &ApiToken, now: Timestamp) -> Self {
-        let (state_code, state_label) = match (t.revoked_at, t.expires_at > now) {
-            (Some(_), _) => ("withdrawn", "révoqué"),
-            (None, false) => ("suspended", "expiré"),
-            (None, true) => ("valid", "actif"),
-        };
-        Self {
-            id: t.id.0,
-            name: t.name.clone(),
-            scope: t.scope.label(),
-            created: french_datetime(t.created_at),
-            // The last instant it works is the end of its day: show that day.
-            expires: ParisTime::from_unix_millis(t.expires_at.as_millis() - 1)
-                .date
-                .to_french(),
-            last_used: t
-                .last_used_at
-                .map_or_else(|| "jamais".to_owned(), french_datetime),
-            state_code,
-            state_label,
-            active: t.is_usable(now),
-        }
-    }
-}
-
-/// A token just created, shown once.
-struct Created {
-    name: String,
-    token: String,
-    scope: &'static str,
-    expires: String,
 }
 
 #[derive(Template)]
