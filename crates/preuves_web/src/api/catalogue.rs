@@ -120,10 +120,13 @@ page_of!(
 #[into_params(parameter_in = Query)]
 pub(crate) struct DispositifFilters {
     /// Only this wave (1 or 2).
+    #[param(minimum = 1, maximum = 2)]
     wave: Option<u8>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
 }
 
@@ -306,6 +309,17 @@ impl RequirementHitDto {
     }
 }
 
+/// The périmètres a search can be filtered on (the query keeps the text, parsed with its own
+/// message; this type states the closed set in the document).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "only its schema is used")]
+enum PerimeterFilter {
+    #[schema(rename = "Vague 1")]
+    Wave1,
+    #[schema(rename = "Vague 2")]
+    Wave2,
+}
+
 /// Filters of the requirement search.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -318,10 +332,13 @@ pub(crate) struct RequirementFilters {
     /// Only this chapter code (`INS`...).
     chapter: Option<String>,
     /// Only this périmètre: `Vague 1` or `Vague 2`.
+    #[param(value_type = Option<PerimeterFilter>, inline)]
     perimeter: Option<String>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
 }
 
@@ -493,6 +510,7 @@ pub(crate) struct RequirementDto {
 #[into_params(parameter_in = Query)]
 pub(crate) struct VersionParam {
     /// A REM version id (the current version when absent).
+    #[param(minimum = 1)]
     version: Option<i64>,
 }
 

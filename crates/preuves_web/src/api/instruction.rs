@@ -101,13 +101,14 @@ pub(crate) struct QueueParams {
     #[param(pattern = "^\\s*(submitted|in_instruction|complement_requested)?\\s*$")]
     status: Option<String>,
     /// Only this vendor organisation's.
+    #[param(minimum = 1)]
     organisation: Option<i64>,
     /// Only candidatures whose dispositif's date 2 has passed.
     date2_passed: Option<bool>,
     /// Only the candidatures the caller holds.
     mine: Option<bool>,
-    /// The page, from 1.
-    #[param(minimum = 1, default = 1)]
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
     #[param(minimum = 1, maximum = 200, default = 50)]

@@ -140,13 +140,28 @@ pub(crate) struct ReferencingFilters {
     /// Only this dispositif code.
     dispositif: Option<String>,
     /// Only this wave (1 or 2).
+    #[param(minimum = 1, maximum = 2)]
     wave: Option<u8>,
     /// Only this status: `valid`, `suspended` or `withdrawn`.
+    #[param(value_type = Option<StatusFilter>, inline)]
     status: Option<String>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
+}
+
+/// The statuses a list can be filtered on (the query keeps the text, parsed with its own
+/// message; this type states the closed set in the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "only its schema is used")]
+enum StatusFilter {
+    Valid,
+    Suspended,
+    Withdrawn,
 }
 
 struct Parsed {

@@ -63,15 +63,19 @@ page_of!(SolutionPage, SolutionDto, "A page of solutions.");
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SolutionBody {
-    /// Its name.
+    /// Its name, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
-    /// Its main component.
+    /// Its main component, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     main_component: String,
-    /// Its known versions (`4.2`, `4.3.1`...).
+    /// Its known versions (`4.2`, `4.3.1`...), at most 50 (blanks and repeats are dropped).
     #[serde(default)]
+    #[schema(max_items = 50)]
     versions: Vec<String>,
-    /// Its commercial names.
+    /// Its commercial names, at most 50 of at most 200 characters each.
     #[serde(default)]
+    #[schema(max_items = 50)]
     commercial_names: Vec<String>,
 }
 
@@ -80,16 +84,21 @@ pub(crate) struct SolutionBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SolutionUpdate {
     /// The revision the change is based on (409 `stale_revision` if it changed since).
+    #[schema(minimum = 0)]
     revision: i64,
-    /// Its name.
+    /// Its name, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
-    /// Its main component.
+    /// Its main component, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     main_component: String,
-    /// Its known versions.
+    /// Its known versions, at most 50 (blanks and repeats are dropped).
     #[serde(default)]
+    #[schema(max_items = 50)]
     versions: Vec<String>,
-    /// Its commercial names.
+    /// Its commercial names, at most 50 of at most 200 characters each.
     #[serde(default)]
+    #[schema(max_items = 50)]
     commercial_names: Vec<String>,
 }
 
