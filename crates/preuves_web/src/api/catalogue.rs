@@ -17,6 +17,7 @@ use super::{
     ApiQuery, DispositifRef, ErrorBody, PageParams, Paging, invalid, iso_instant, json, page_of,
 };
 use crate::AppState;
+use crate::api::Throttled;
 use crate::error::{AppError, ErrorItem};
 use crate::paths::parse_key;
 
@@ -141,7 +142,7 @@ pub(crate) struct DispositifFilters {
     responses(
         (status = 200, description = "Une page de dispositifs", body = DispositifPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn dispositifs(
@@ -205,7 +206,7 @@ async fn find_dispositif(
     responses(
         (status = 200, description = "Le dispositif", body = DispositifDetail),
         (status = 404, description = "Dispositif inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn dispositif(
@@ -248,7 +249,7 @@ pub(crate) async fn dispositif(
         (status = 200, description = "Une page de versions", body = RemVersionPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
         (status = 404, description = "Dispositif inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn rem_versions(
@@ -358,7 +359,7 @@ pub(crate) struct RequirementFilters {
         (status = 200, description = "Une page d'exigences", body = RequirementPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
         (status = 404, description = "Dispositif inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn requirements(
@@ -531,7 +532,7 @@ pub(crate) struct VersionParam {
         (status = 200, description = "L'exigence", body = RequirementDto),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
         (status = 404, description = "Dispositif, version ou exigence inconnus", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn requirement(

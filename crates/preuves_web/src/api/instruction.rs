@@ -21,6 +21,7 @@ use super::candidatures::{
 };
 use super::{ApiJson, ApiQuery, DispositifRef, ErrorBody, Paging, iso_instant, json, page_of};
 use crate::AppState;
+use crate::api::{Authenticated, InstructorRead, InstructorWrite, JsonBody};
 use crate::app::instruction::{
     self as app, AssignInput, ComplementInput, ComplementItemInput, QueueInput, RefusalInput,
     VerdictInput,
@@ -127,9 +128,8 @@ pub(crate) struct QueueParams {
     responses(
         (status = 200, description = "Une page de la file", body = QueuePage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn queue(
@@ -186,10 +186,9 @@ pub(crate) struct InstructionDto {
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = InstructionDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn show(
@@ -224,11 +223,10 @@ fn instruction_dto(d: &app::Dossier) -> InstructionDto {
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = CandidatureDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Déjà décidée (`candidature_not_under_review`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn take(
@@ -261,14 +259,12 @@ pub(crate) struct AssignmentBody {
     request_body = AssignmentBody,
     responses(
         (status = 200, description = "La candidature, attribuée", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Déjà décidée (`candidature_not_under_review`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Compte inconnu (`unknown_instructor`), ou qui n'est pas un instructeur actif (`not_an_instructor`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn assign(
@@ -298,10 +294,9 @@ pub(crate) async fn assign(
     ),
     responses(
         (status = 200, description = "Le fichier", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
         (status = 404, description = "Inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn proof_file(
@@ -342,14 +337,12 @@ pub(crate) struct VerdictBody {
     request_body = VerdictBody,
     responses(
         (status = 200, description = "Le fichier jugé", body = ProofDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnu", body = ErrorBody),
         (status = 409, description = "Pas en instruction, attribuée à un autre instructeur, fichier remplacé ou plus nécessaire", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Verdict inconnu ou commentaire manquant", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn verdict(
@@ -398,13 +391,12 @@ pub(crate) struct ComplementsBody {
     responses(
         (status = 201, description = "La demande", body = ComplementRequestDto),
         (status = 400, description = "JSON mal formé, ou exigence hors du plan", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Message ou exigences manquants", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn request_complements(
@@ -450,14 +442,12 @@ pub(crate) struct RefusalBody {
     request_body = RefusalBody,
     responses(
         (status = 200, description = "La candidature refusée", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Déjà décidée, pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Motif manquant", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn refuse(
@@ -521,11 +511,10 @@ impl GrantDto {
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 201, description = "Le référencement accordé", body = GrantDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Instruction incomplète (`instruction_incomplete`), déjà décidée, pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn grant(
@@ -579,10 +568,9 @@ impl HistoryEntryDto {
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "L'historique", body = Vec<HistoryEntryDto>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn history(

@@ -207,7 +207,7 @@ impl utoipa::Modify for SecurityAddon {
     summary = "Cette description OpenAPI 3.1",
     responses(
         (status = 200, description = "Le document OpenAPI", content_type = "application/json", body = Object),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 async fn openapi() -> Response {
@@ -238,6 +238,82 @@ pub(crate) struct ErrorEntry {
     /// The request field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) field: Option<String>,
+}
+
+/// The answers every operation may give: too many requests.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum Throttled {
+    /// The caller's rate limit is reached (`too_many_requests`).
+    #[response(status = 429, description = "Trop de requêtes")]
+    TooManyRequests(ErrorBody),
+}
+
+/// The answers of every operation that needs a caller: no or a bad token, too many requests.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum Authenticated {
+    /// No token, or an unknown, expired or revoked one.
+    #[response(status = 401, description = "Non authentifié")]
+    Unauthenticated(ErrorBody),
+    /// The caller's rate limit is reached.
+    #[response(status = 429, description = "Trop de requêtes")]
+    TooManyRequests(ErrorBody),
+}
+
+/// The answers of every operation that reads a JSON body from a caller, besides
+/// [`Authenticated`]'s: a body that is not JSON, or not well formed.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum JsonBody {
+    /// Not well-formed JSON (`malformed_json`, with line and column).
+    #[response(status = 400, description = "JSON mal formé")]
+    Malformed(ErrorBody),
+    /// No `Content-Type: application/json` (`unsupported_media_type`).
+    #[response(status = 415, description = "Le corps n'est pas du JSON")]
+    NotJson(ErrorBody),
+}
+
+/// The refusal of an administrator's read to anyone else.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum AdminRead {
+    /// The caller is not an administrator (`forbidden`).
+    #[response(status = 403, description = "Réservé aux administrateurs")]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of an administrator's write to anyone else, or to a read-only token.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum AdminWrite {
+    /// Not an administrator (`forbidden`), or a read-only token (`insufficient_scope`).
+    #[response(
+        status = 403,
+        description = "Réservé aux administrateurs, ou jeton en lecture seule"
+    )]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of an instructor's read to anyone else.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum InstructorRead {
+    /// The caller is not an instructor (`forbidden`).
+    #[response(status = 403, description = "Réservé aux instructeurs")]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of an instructor's write to anyone else, or to a read-only token.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+pub(crate) enum InstructorWrite {
+    /// Not an instructor (`forbidden`), or a read-only token (`insufficient_scope`).
+    #[response(
+        status = 403,
+        description = "Réservé aux instructeurs, ou jeton en lecture seule"
+    )]
+    Forbidden(ErrorBody),
 }
 
 /// A dispositif named by code and wave.
@@ -513,8 +589,7 @@ pub(crate) struct Me {
     security(("jeton" = []), ("session" = [])),
     responses(
         (status = 200, description = "L'appelant", body = Me),
-        (status = 401, description = "Non authentifié, ou jeton inconnu, expiré ou révoqué", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 async fn me(ctx: crate::security::RequestContext, caller: ApiCaller) -> Result<Response, AppError> {

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, DispositifRef, ErrorBody, Paging, iso_instant, json, page_of};
 use crate::AppState;
+use crate::api::{Authenticated, Throttled};
 use crate::error::{AppError, ErrorItem};
 use crate::security::ApiCaller;
 
@@ -243,8 +244,7 @@ impl ReferencingFilters {
     responses(
         (status = 200, description = "Une page de référencements", body = ReferencingPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn list(
@@ -313,9 +313,8 @@ async fn visible(
     params(("nru" = String, Path, description = "Le NRU")),
     responses(
         (status = 200, description = "Le référencement", body = ReferencingDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 404, description = "Inconnu, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn show(
@@ -338,9 +337,8 @@ pub(crate) async fn show(
     params(("nru" = String, Path, description = "Le NRU")),
     responses(
         (status = 200, description = "Le PDF ; son SHA-256 dans l'en-tête X-Content-Sha256", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 404, description = "Inconnu, d'une autre organisation, ou enregistré d'ailleurs (sans attestation)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn attestation(
@@ -378,7 +376,7 @@ pub(crate) async fn attestation(
     responses(
         (status = 200, description = "Une page du registre", body = RegisterPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn register(
@@ -476,7 +474,7 @@ pub(crate) struct CodeParam {
         (status = 200, description = "Le référencement", body = VerificationDto),
         (status = 404, description = "Aucun référencement sous ce NRU", body = ErrorBody),
         (status = 422, description = "NRU de la plateforme mal saisi (clé de contrôle fausse)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn verify(

@@ -13,6 +13,7 @@ use super::{
     page_of,
 };
 use crate::AppState;
+use crate::api::{Authenticated, JsonBody};
 use crate::error::AppError;
 use crate::security::ApiVendor;
 
@@ -175,9 +176,8 @@ pub(crate) fn solution_id(raw: &str) -> Result<SolutionId, AppError> {
     responses(
         (status = 200, description = "Une page de solutions", body = SolutionPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn list(
@@ -202,12 +202,10 @@ pub(crate) async fn list(
     request_body = SolutionBody,
     responses(
         (status = 201, description = "La solution déclarée", body = SolutionDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
     )
 )]
 pub(crate) async fn create(
@@ -234,10 +232,9 @@ pub(crate) async fn create(
     params(("id" = i64, Path, description = "Identifiant de la solution")),
     responses(
         (status = 200, description = "La solution", body = SolutionDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn show(
@@ -264,14 +261,12 @@ pub(crate) async fn show(
     request_body = SolutionUpdate,
     responses(
         (status = 200, description = "La solution à jour", body = SolutionDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Modifiée entre-temps (`stale_revision`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
     )
 )]
 pub(crate) async fn update(

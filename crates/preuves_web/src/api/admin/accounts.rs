@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::api::{AdminRead, AdminWrite, Authenticated, JsonBody};
 use crate::api::{ApiJson, ApiQuery, ErrorBody, PageParams, Paging, iso_instant, json, page_of};
 use crate::app::admin::organisations::{self, OrganisationInput};
 use crate::app::admin::users::{self, UserInput};
@@ -72,9 +73,8 @@ pub(crate) struct OrganisationBody {
     responses(
         (status = 200, description = "Une page d'organisations", body = OrganisationPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminRead,
     )
 )]
 pub(crate) async fn organisations(
@@ -99,12 +99,10 @@ pub(crate) async fn organisations(
     request_body = OrganisationBody,
     responses(
         (status = 201, description = "L'organisation créée", body = OrganisationDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides, ou SIREN déjà enregistré (`siren_taken`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn create_organisation(
@@ -212,9 +210,8 @@ pub(crate) struct UserBody {
     responses(
         (status = 200, description = "Une page de comptes", body = UserPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminRead,
     )
 )]
 pub(crate) async fn users(
@@ -239,12 +236,10 @@ pub(crate) async fn users(
     request_body = UserBody,
     responses(
         (status = 201, description = "Le compte créé", body = UserDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides, ou adresse déjà utilisée (`email_taken`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn create_user(
@@ -282,11 +277,10 @@ fn user_id(raw: &str) -> Result<UserId, AppError> {
     params(("id" = i64, Path, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "Le compte désactivé", body = UserDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
         (status = 409, description = "Son propre compte (`own_account`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn disable_user(
@@ -309,10 +303,9 @@ pub(crate) async fn disable_user(
     params(("id" = i64, Path, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "Le compte réactivé", body = UserDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn enable_user(
@@ -344,10 +337,9 @@ pub(crate) struct UnlockDto {
     params(("id" = i64, Path, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "La connexion débloquée", body = UnlockDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn unlock_user(

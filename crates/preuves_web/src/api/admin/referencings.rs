@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::referencings::ReferencingDto;
+use crate::api::{AdminWrite, Authenticated, JsonBody};
 use crate::api::{ApiJson, ErrorBody, json};
 use crate::app::admin::referencings::{self, ReferencingInput, StatusInput};
 use crate::error::AppError;
@@ -109,12 +110,10 @@ pub(crate) struct ReferencingBody {
     request_body = ReferencingBody,
     responses(
         (status = 201, description = "Le référencement enregistré", body = ReferencingDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides (`invalid_field`, `reason_required`), ou NRU déjà enregistré (`nru_taken`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn record(
@@ -172,13 +171,11 @@ pub(crate) struct StatusChangedDto {
     request_body = StatusBody,
     responses(
         (status = 200, description = "Le référencement et le nombre de candidatures qui le citent", body = StatusChangedDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Référencement inconnu", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Motif manquant (`reason_required`) ou trop long", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn set_status(
