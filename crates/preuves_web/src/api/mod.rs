@@ -242,7 +242,10 @@ pub(crate) struct ErrorEntry {
 
 /// The answers every operation may give: too many requests.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum Throttled {
     /// The caller's rate limit is reached (`too_many_requests`).
     #[response(status = 429, description = "Trop de requêtes")]
@@ -251,7 +254,10 @@ pub(crate) enum Throttled {
 
 /// The answers of every operation that needs a caller: no or a bad token, too many requests.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum Authenticated {
     /// No token, or an unknown, expired or revoked one.
     #[response(status = 401, description = "Non authentifié")]
@@ -264,7 +270,10 @@ pub(crate) enum Authenticated {
 /// The answers of every operation that reads a JSON body from a caller, besides
 /// [`Authenticated`]'s: a body that is not JSON, or not well formed.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum JsonBody {
     /// Not well-formed JSON (`malformed_json`, with line and column).
     #[response(status = 400, description = "JSON mal formé")]
@@ -276,7 +285,10 @@ pub(crate) enum JsonBody {
 
 /// The refusal of an administrator's read to anyone else.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum AdminRead {
     /// The caller is not an administrator (`forbidden`).
     #[response(status = 403, description = "Réservé aux administrateurs")]
@@ -285,7 +297,10 @@ pub(crate) enum AdminRead {
 
 /// The refusal of an administrator's write to anyone else, or to a read-only token.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum AdminWrite {
     /// Not an administrator (`forbidden`), or a read-only token (`insufficient_scope`).
     #[response(
@@ -297,7 +312,10 @@ pub(crate) enum AdminWrite {
 
 /// The refusal of an instructor's read to anyone else.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum InstructorRead {
     /// The caller is not an instructor (`forbidden`).
     #[response(status = 403, description = "Réservé aux instructeurs")]
@@ -306,7 +324,10 @@ pub(crate) enum InstructorRead {
 
 /// The refusal of an instructor's write to anyone else, or to a read-only token.
 #[derive(utoipa::IntoResponses)]
-#[expect(dead_code, reason = "a documented answer set; the errors are AppError's")]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
 pub(crate) enum InstructorWrite {
     /// Not an instructor (`forbidden`), or a read-only token (`insufficient_scope`).
     #[response(

@@ -202,6 +202,7 @@ async fn every_query_parameter_is_accepted_within_its_documented_bounds_and_refu
     let doc = openapi_json(&w.app).await;
     let id = solution(&w.vendor_a, "Contrat").await;
     let mut probed = 0;
+    let mut succeeded = 0;
     for (template, item) in doc["paths"].as_object().unwrap() {
         if PENDING.iter().any(|p| template.starts_with(p)) {
             continue;
@@ -226,11 +227,17 @@ async fn every_query_parameter_is_accepted_within_its_documented_bounds_and_refu
                     let r = caller(&w, template).send(m.clone(), &path, ct, body).await;
                     judge(&what, name, &probe, &r);
                     probed += 1;
+                    succeeded += usize::from(r.status.is_success());
                 }
             }
         }
     }
     assert!(probed > 40, "only {probed} probes");
+    // The callers and paths are real: most probes within the bounds are answered outright.
+    assert!(
+        succeeded > 30,
+        "only {succeeded} of {probed} probes succeeded"
+    );
 
     // The cases a schema-driven client found refused or accepted against the document.
     let api = &w.vendor_a;
@@ -250,8 +257,13 @@ async fn every_query_parameter_is_accepted_within_its_documented_bounds_and_refu
     assert_eq!(page["minimum"], 1, "{page}");
 }
 
-/// A valid example body for each operation whose body is probed.
-fn examples(solution: i64, revision: i64) -> Vec<(Method, String, &'static str, Value)> {
+/// A valid example body for each operation whose body is probed (`organisation`: a vendor
+/// organisation's id).
+fn examples(
+    solution: i64,
+    revision: i64,
+    organisation: i64,
+) -> Vec<(Method, String, &'static str, Value)> {
     vec![
         (
             Method::POST,
@@ -269,7 +281,19 @@ fn examples(solution: i64, revision: i64) -> Vec<(Method, String, &'static str, 
             Method::POST,
             "/api/v1/admin/organisations".to_owned(),
             "/api/v1/admin/organisations",
-            json!({"name": "Gamma Santé", "siren": "552100554"}),
+            json!({"name": "Gamma Santé", "siren": "443061841"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/users".to_owned(),
+            "/api/v1/admin/users",
+            json!({"email": "nouveau@example.fr", "display_name": "Nouveau", "role": "vendor", "organisation": organisation, "password": "mot-de-passe-solide"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/referencings".to_owned(),
+            "/api/v1/admin/referencings",
+            json!({"nru": "REF-GAMMA-1-0001", "organisation": organisation, "dispositif": {"code": "DPI", "wave": 1}, "solution": "Gamma", "main_component": "gamma-core", "version": "2.1", "commercial_names": ["Gamma"], "granted_on": "2025-06-01", "status": "suspended", "status_reason": "Audit en cours"}),
         ),
     ]
 }
@@ -287,7 +311,8 @@ async fn every_body_field_is_accepted_within_its_documented_bounds_and_refused_b
         .as_i64()
         .unwrap();
     let mut probed = 0;
-    for (method, path, template, example) in examples(id, revision) {
+    let mut accepted = Vec::new();
+    for (method, path, template, example) in examples(id, revision, w.a.0) {
         let op = &doc["paths"][template][method.as_str().to_lowercase()];
         let schema = resolve(
             &doc,
@@ -309,10 +334,21 @@ async fn every_body_field_is_accepted_within_its_documented_bounds_and_refused_b
                     .await;
                 judge(&what, field, &probe, &r);
                 probed += 1;
+                if r.status.is_success() {
+                    accepted.push(format!("{what} {field}"));
+                }
             }
         }
     }
-    assert!(probed > 20, "only {probed} probes");
+    assert!(probed > 40, "only {probed} probes");
+    // The examples are valid: each operation accepted some of its probes outright.
+    for (method, _, template, _) in examples(id, revision, w.a.0) {
+        let what = format!("{method} {template}");
+        assert!(
+            accepted.iter().any(|a| a.starts_with(&format!("{what} "))),
+            "{what} accepted none of its probes"
+        );
+    }
 
     // The cases a schema-driven client found refused against the document: an empty name, a
     // negative revision.

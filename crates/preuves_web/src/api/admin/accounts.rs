@@ -53,7 +53,7 @@ page_of!(
 #[serde(deny_unknown_fields)]
 pub(crate) struct OrganisationBody {
     /// Its name (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// Its SIREN: 9 digits with a valid check digit (Luhn), spaces allowed. Unique on the
     /// platform (422 `siren_taken`).
@@ -186,12 +186,13 @@ pub(crate) struct UserBody {
     #[schema(format = Email, min_length = 5, max_length = 254, example = "prenom.nom@editeur.fr")]
     email: String,
     /// The name shown (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     display_name: String,
     /// The role.
     role: RoleCode,
     /// A vendor's organisation (required for a vendor, absent for staff).
     #[serde(default)]
+    #[schema(minimum = 1)]
     organisation: Option<i64>,
     /// The initial password, 12 to 1,024 characters.
     #[schema(min_length = 12, max_length = 1024)]

@@ -65,9 +65,10 @@ impl DispositifKeyBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReferencingBody {
     /// Its NRU, not yet in the register (422 `nru_taken`).
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^\\s*[A-Za-z0-9-]+\\s*$")]
     nru: String,
     /// The id of the organisation holding it.
+    #[schema(minimum = 1)]
     organisation: i64,
     /// The dispositif, one of the catalogue.
     dispositif: DispositifKeyBody,
@@ -75,10 +76,10 @@ pub(crate) struct ReferencingBody {
     #[serde(default)]
     profiles: Vec<String>,
     /// The solution's name (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     solution: String,
     /// Its main component (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     main_component: String,
     /// The version referenced (`4.2`, `4.3.1`...).
     #[schema(min_length = 1, max_length = 100)]
