@@ -201,7 +201,7 @@ async fn find_dispositif(
     summary = "Un dispositif",
     params(
         ("code" = String, Path, description = "Code du dispositif (DPI, DUI-MS, MS2-PDE...)"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
     ),
     responses(
         (status = 200, description = "Le dispositif", body = DispositifDetail),
@@ -242,7 +242,7 @@ pub(crate) async fn dispositif(
     summary = "Les versions du REM d'un dispositif, la plus récente en premier",
     params(
         ("code" = String, Path, description = "Code du dispositif"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
         PageParams,
     ),
     responses(
@@ -352,7 +352,7 @@ pub(crate) struct RequirementFilters {
     summary = "Recherche dans les exigences du REM en vigueur d'un dispositif, dans l'ordre du REM",
     params(
         ("code" = String, Path, description = "Code du dispositif"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
         RequirementFilters,
     ),
     responses(
@@ -524,7 +524,7 @@ pub(crate) struct VersionParam {
     summary = "Une exigence, ses scénarios, ses preuves et les exigences communes d'autres dispositifs",
     params(
         ("code" = String, Path, description = "Code du dispositif"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
         ("id" = String, Path, description = "Identifiant de l'exigence (`INS/va1.01`), tel quel ou encodé (`INS%2Fva1.01`)"),
         VersionParam,
     ),

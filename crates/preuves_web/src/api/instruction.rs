@@ -183,7 +183,7 @@ pub(crate) struct InstructionDto {
     tag = "instruction",
     summary = "Une candidature déposée : son plan figé, ses fichiers, ses demandes de compléments",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = InstructionDto),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
@@ -220,7 +220,7 @@ fn instruction_dto(d: &app::Dossier) -> InstructionDto {
     tag = "instruction",
     summary = "Prend une candidature déposée en instruction (elle est alors attribuée à l'appelant), ou reprend une candidature attribuée à un autre instructeur",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = CandidatureDto),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
@@ -255,7 +255,7 @@ pub(crate) struct AssignmentBody {
     tag = "instruction",
     summary = "Attribue une candidature déposée à un autre instructeur (actif), qui seul peut alors agir dessus",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     request_body = AssignmentBody,
     responses(
         (status = 200, description = "La candidature, attribuée", body = CandidatureDto),
@@ -289,8 +289,8 @@ pub(crate) async fn assign(
     summary = "Le contenu d'un fichier déposé (toujours en téléchargement)",
     security(("jeton" = []), ("session" = [])),
     params(
-        ("id" = i64, Path, description = "Identifiant de la candidature"),
-        ("proof" = i64, Path, description = "Identifiant du fichier"),
+        ("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature"),
+        ("proof" = i64, Path, minimum = 1, description = "Identifiant du fichier"),
     ),
     responses(
         (status = 200, description = "Le fichier", content_type = "application/octet-stream", body = Vec<u8>),
@@ -331,8 +331,8 @@ pub(crate) struct VerdictBody {
     summary = "Donne (ou change) le verdict d'un fichier déposé",
     security(("jeton" = []), ("session" = [])),
     params(
-        ("id" = i64, Path, description = "Identifiant de la candidature"),
-        ("proof" = i64, Path, description = "Identifiant du fichier"),
+        ("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature"),
+        ("proof" = i64, Path, minimum = 1, description = "Identifiant du fichier"),
     ),
     request_body = VerdictBody,
     responses(
@@ -386,7 +386,7 @@ pub(crate) struct ComplementsBody {
     tag = "instruction",
     summary = "Demande des compléments à l'éditeur : la candidature attend sa réponse",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     request_body = ComplementsBody,
     responses(
         (status = 201, description = "La demande", body = ComplementRequestDto),
@@ -438,7 +438,7 @@ pub(crate) struct RefusalBody {
     tag = "instruction",
     summary = "Refuse la candidature, avec son motif",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     request_body = RefusalBody,
     responses(
         (status = 200, description = "La candidature refusée", body = CandidatureDto),
@@ -508,7 +508,7 @@ impl GrantDto {
     tag = "instruction",
     summary = "Accorde le référencement : NRU, inscription au registre et attestation, tout ou rien",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 201, description = "Le référencement accordé", body = GrantDto),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
@@ -565,7 +565,7 @@ impl HistoryEntryDto {
     tag = "instruction",
     summary = "L'historique d'une candidature (qui, quand, quoi), du plus ancien au plus récent",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "L'historique", body = Vec<HistoryEntryDto>),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),

@@ -229,7 +229,7 @@ pub(crate) async fn create(
     tag = "solutions",
     summary = "Une solution",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la solution")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la solution")),
     responses(
         (status = 200, description = "La solution", body = SolutionDto),
         (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
@@ -257,7 +257,7 @@ pub(crate) async fn show(
     tag = "solutions",
     summary = "Met à jour une solution, sur la base de la révision lue",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la solution")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la solution")),
     request_body = SolutionUpdate,
     responses(
         (status = 200, description = "La solution à jour", body = SolutionDto),

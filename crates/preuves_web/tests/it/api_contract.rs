@@ -3,7 +3,8 @@
 //! forbids. This test is such a client: it reads `/api/openapi.json` and, for every operation's
 //! query parameters and for the JSON bodies it knows a valid example of, sends the values at the
 //! documented bounds (minimums, maximums, lengths, item counts, each enumerated value), which
-//! must not be refused for that parameter, and the values just outside, which must be refused.
+//! must not be refused for that parameter, and the values just outside, which must be refused
+//! (path parameters too: an id below 1 or a wave other than 1 or 2 names nothing).
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
@@ -209,6 +210,26 @@ async fn every_query_parameter_is_accepted_within_its_documented_bounds_and_refu
         }
         for (method, op) in item.as_object().unwrap() {
             let params = op["parameters"].as_array().into_iter().flatten();
+            // A path parameter out of its bounds names nothing: refused (404 or 400). Writes
+            // are sent only out of bounds (within, they would act: disable account 1...).
+            for p in params.clone().filter(|p| p["in"] == "path") {
+                let name = p["name"].as_str().unwrap();
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let probes = probes(&doc, &p["schema"], None).into_iter();
+                for probe in probes.filter(|p| m == Method::GET || !p.allowed) {
+                    let filled =
+                        template.replace(&format!("{{{name}}}"), &query_text(&probe.value));
+                    let path = concrete(&filled, id);
+                    let (ct, body) = if m == Method::GET {
+                        (None, Body::empty())
+                    } else {
+                        (Some("application/json"), Body::from("{}"))
+                    };
+                    let r = caller(&w, template).send(m.clone(), &path, ct, body).await;
+                    judge(&format!("{method} {template}"), name, &probe, &r);
+                    probed += 1;
+                }
+            }
             for p in params.filter(|p| p["in"] == "query") {
                 let name = p["name"].as_str().unwrap();
                 let what = format!("{method} {template}");

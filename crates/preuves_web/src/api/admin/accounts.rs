@@ -275,7 +275,7 @@ fn user_id(raw: &str) -> Result<UserId, AppError> {
     tag = "administration",
     summary = "Désactive un compte : ses sessions sont fermées, ses jetons révoqués",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant du compte")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "Le compte désactivé", body = UserDto),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
@@ -301,7 +301,7 @@ pub(crate) async fn disable_user(
     tag = "administration",
     summary = "Réactive un compte",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant du compte")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "Le compte réactivé", body = UserDto),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
@@ -335,7 +335,7 @@ pub(crate) struct UnlockDto {
     tag = "administration",
     summary = "Débloque la connexion d'un compte : ses échecs de connexion récents sont oubliés",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant du compte")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "La connexion débloquée", body = UnlockDto),
         (status = 404, description = "Compte inconnu", body = ErrorBody),

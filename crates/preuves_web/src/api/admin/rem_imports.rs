@@ -187,7 +187,7 @@ pub(crate) async fn import(
     tag = "administration",
     summary = "Le rapport d'import d'une version de REM",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la version de REM")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la version de REM")),
     responses(
         (status = 200, description = "La version et son rapport", body = RemImportDto),
         (status = 404, description = "Version inconnue", body = ErrorBody),
