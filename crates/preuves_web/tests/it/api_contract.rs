@@ -11,6 +11,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 use crate::api::{Api, ApiResponse, World, openapi_json, solution, world};
+use crate::instruction_doors::taken;
 
 /// Operations whose input types are not yet annotated with the server's limits (their handlers
 /// are being rewritten in `api/candidatures`); each is a known gap of the contract.
@@ -111,13 +112,18 @@ fn probes(doc: &Value, schema: &Value, example: Option<&Value>) -> Vec<Probe> {
     out
 }
 
-/// Whether an answer refuses `field` for a constraint: 400 or 422 naming it (or naming no field
-/// at all for a query that could not be read).
+/// Whether an answer refuses `field` for a constraint: 400 or 422 with a code of malformed input
+/// naming it (or naming no field at all for a query that could not be read). A refusal of the
+/// data (`not_an_instructor`, `email_taken`...) is the use case's answer, not the contract's.
 fn refuses(r: &ApiResponse, field: &str) -> bool {
     if r.status != StatusCode::BAD_REQUEST && r.status != StatusCode::UNPROCESSABLE_ENTITY {
         return false;
     }
     r.json["errors"].as_array().into_iter().flatten().any(|e| {
+        let code = e["code"].as_str().unwrap_or_default();
+        if !["invalid_field", "invalid_parameter", "invalid_body"].contains(&code) {
+            return false;
+        }
         let named = e["field"].as_str();
         named == Some(field)
             || named.is_some_and(|n| n.starts_with(&format!("{field}[")))
@@ -284,8 +290,15 @@ fn examples(
     solution: i64,
     revision: i64,
     organisation: i64,
+    candidature: i64,
 ) -> Vec<(Method, String, &'static str, Value)> {
     vec![
+        (
+            Method::POST,
+            format!("/api/v1/instruction/candidatures/{candidature}/refusal"),
+            "/api/v1/instruction/candidatures/{id}/refusal",
+            json!({"reason": "Dossier hors du périmètre du dispositif."}),
+        ),
         (
             Method::POST,
             "/api/v1/solutions".to_owned(),
@@ -324,6 +337,7 @@ async fn every_body_field_is_accepted_within_its_documented_bounds_and_refused_b
     let w = world().await;
     let doc = openapi_json(&w.app).await;
     let id = solution(&w.vendor_a, "Contrat").await;
+    let filed = taken(&w).await;
     let revision = w
         .vendor_a
         .get(&format!("/api/v1/solutions/{id}"))
@@ -333,7 +347,7 @@ async fn every_body_field_is_accepted_within_its_documented_bounds_and_refused_b
         .unwrap();
     let mut probed = 0;
     let mut accepted = Vec::new();
-    for (method, path, template, example) in examples(id, revision, w.a.0) {
+    for (method, path, template, example) in examples(id, revision, w.a.0, filed) {
         let op = &doc["paths"][template][method.as_str().to_lowercase()];
         let schema = resolve(
             &doc,
@@ -363,7 +377,7 @@ async fn every_body_field_is_accepted_within_its_documented_bounds_and_refused_b
     }
     assert!(probed > 40, "only {probed} probes");
     // The examples are valid: each operation accepted some of its probes outright.
-    for (method, _, template, _) in examples(id, revision, w.a.0) {
+    for (method, _, template, _) in examples(id, revision, w.a.0, filed) {
         let what = format!("{method} {template}");
         assert!(
             accepted.iter().any(|a| a.starts_with(&format!("{what} "))),
