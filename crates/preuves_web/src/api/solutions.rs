@@ -60,6 +60,24 @@ impl SolutionDto {
 
 page_of!(SolutionPage, SolutionDto, "A page of solutions.");
 
+/// A version as written (`4.2`, `4.3.1`, `2024-R2`): segments separated by `.`, `-` or `_`,
+/// none empty, no space inside; a blank one is dropped.
+// Only its schema is used: the body keeps the text, read by `preuves_domain::Version::parse`.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^\\s*([^\\s._-]+([._-][^\\s._-]+)*)?\\s*$",
+    example = "4.3.1"
+)]
+#[expect(dead_code, reason = "only its schema is used")]
+struct VersionText(String);
+
+/// A commercial name, at most 200 characters once trimmed; a blank one is dropped.
+// Only its schema is used: the body keeps the text.
+#[derive(ToSchema)]
+#[schema(max_length = 200)]
+#[expect(dead_code, reason = "only its schema is used")]
+struct CommercialName(String);
+
 /// A solution as declared.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -72,11 +90,11 @@ pub(crate) struct SolutionBody {
     main_component: String,
     /// Its known versions (`4.2`, `4.3.1`...), at most 50 (blanks and repeats are dropped).
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Vec<VersionText>)]
     versions: Vec<String>,
     /// Its commercial names, at most 50 of at most 200 characters each.
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Vec<CommercialName>)]
     commercial_names: Vec<String>,
 }
 
@@ -95,11 +113,11 @@ pub(crate) struct SolutionUpdate {
     main_component: String,
     /// Its known versions, at most 50 (blanks and repeats are dropped).
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Vec<VersionText>)]
     versions: Vec<String>,
     /// Its commercial names, at most 50 of at most 200 characters each.
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Vec<CommercialName>)]
     commercial_names: Vec<String>,
 }
 
