@@ -93,7 +93,8 @@ page_of!(QueuePage, QueueEntryDto, "A page of the instruction queue.");
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct QueueParams {
-    /// Only this target dispositif's code.
+    /// Only this target dispositif's code (letters, digits, `-` and `_`).
+    #[param(pattern = "^\\s*[A-Za-z0-9_-]*\\s*$")]
     dispositif: Option<String>,
     /// With `dispositif`: its wave (2 by default).
     #[param(minimum = 1, maximum = 2)]

@@ -138,7 +138,8 @@ pub(crate) struct ReferencingFilters {
     /// Words or fragment of the NRU, the vendor's name, the solution or a commercial name
     /// (public register only), without regard to case or accents.
     q: Option<String>,
-    /// Only this dispositif code.
+    /// Only this dispositif code (letters, digits, `-` and `_`).
+    #[param(pattern = "^\\s*[A-Za-z0-9_-]*\\s*$")]
     dispositif: Option<String>,
     /// Only this wave (1 or 2).
     #[param(minimum = 1, maximum = 2)]
