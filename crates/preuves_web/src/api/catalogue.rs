@@ -17,6 +17,7 @@ use super::{
     ApiQuery, DispositifRef, ErrorBody, PageParams, Paging, invalid, iso_instant, json, page_of,
 };
 use crate::AppState;
+use crate::api::Throttled;
 use crate::error::{AppError, ErrorItem};
 use crate::paths::parse_key;
 
@@ -120,10 +121,13 @@ page_of!(
 #[into_params(parameter_in = Query)]
 pub(crate) struct DispositifFilters {
     /// Only this wave (1 or 2).
+    #[param(minimum = 1, maximum = 2)]
     wave: Option<u8>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
 }
 
@@ -138,7 +142,7 @@ pub(crate) struct DispositifFilters {
     responses(
         (status = 200, description = "Une page de dispositifs", body = DispositifPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn dispositifs(
@@ -197,12 +201,12 @@ async fn find_dispositif(
     summary = "Un dispositif",
     params(
         ("code" = String, Path, description = "Code du dispositif (DPI, DUI-MS, MS2-PDE...)"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
     ),
     responses(
         (status = 200, description = "Le dispositif", body = DispositifDetail),
         (status = 404, description = "Dispositif inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn dispositif(
@@ -238,14 +242,14 @@ pub(crate) async fn dispositif(
     summary = "Les versions du REM d'un dispositif, la plus récente en premier",
     params(
         ("code" = String, Path, description = "Code du dispositif"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
         PageParams,
     ),
     responses(
         (status = 200, description = "Une page de versions", body = RemVersionPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
         (status = 404, description = "Dispositif inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn rem_versions(
@@ -306,6 +310,17 @@ impl RequirementHitDto {
     }
 }
 
+/// The périmètres a search can be filtered on (the query keeps the text, parsed with its own
+/// message; this type states the closed set in the document).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "only its schema is used")]
+enum PerimeterFilter {
+    #[schema(rename = "Vague 1")]
+    Wave1,
+    #[schema(rename = "Vague 2")]
+    Wave2,
+}
+
 /// Filters of the requirement search.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -318,10 +333,13 @@ pub(crate) struct RequirementFilters {
     /// Only this chapter code (`INS`...).
     chapter: Option<String>,
     /// Only this périmètre: `Vague 1` or `Vague 2`.
+    #[param(value_type = Option<PerimeterFilter>, inline)]
     perimeter: Option<String>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
 }
 
@@ -334,14 +352,14 @@ pub(crate) struct RequirementFilters {
     summary = "Recherche dans les exigences du REM en vigueur d'un dispositif, dans l'ordre du REM",
     params(
         ("code" = String, Path, description = "Code du dispositif"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
         RequirementFilters,
     ),
     responses(
         (status = 200, description = "Une page d'exigences", body = RequirementPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
         (status = 404, description = "Dispositif inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn requirements(
@@ -493,6 +511,7 @@ pub(crate) struct RequirementDto {
 #[into_params(parameter_in = Query)]
 pub(crate) struct VersionParam {
     /// A REM version id (the current version when absent).
+    #[param(minimum = 1)]
     version: Option<i64>,
 }
 
@@ -505,7 +524,7 @@ pub(crate) struct VersionParam {
     summary = "Une exigence, ses scénarios, ses preuves et les exigences communes d'autres dispositifs",
     params(
         ("code" = String, Path, description = "Code du dispositif"),
-        ("wave" = u8, Path, description = "Vague, 1 ou 2"),
+        ("wave" = u8, Path, minimum = 1, maximum = 2, description = "Vague, 1 ou 2"),
         ("id" = String, Path, description = "Identifiant de l'exigence (`INS/va1.01`), tel quel ou encodé (`INS%2Fva1.01`)"),
         VersionParam,
     ),
@@ -513,7 +532,7 @@ pub(crate) struct VersionParam {
         (status = 200, description = "L'exigence", body = RequirementDto),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
         (status = 404, description = "Dispositif, version ou exigence inconnus", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn requirement(

@@ -21,6 +21,7 @@ use super::candidatures::{
 };
 use super::{ApiJson, ApiQuery, DispositifRef, ErrorBody, Paging, iso_instant, json, page_of};
 use crate::AppState;
+use crate::api::{Authenticated, InstructorRead, InstructorWrite, JsonBody};
 use crate::app::instruction::{
     self as app, AssignInput, ComplementInput, ComplementItemInput, QueueInput, RefusalInput,
     VerdictInput,
@@ -92,7 +93,8 @@ page_of!(QueuePage, QueueEntryDto, "A page of the instruction queue.");
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct QueueParams {
-    /// Only this target dispositif's code.
+    /// Only this target dispositif's code (letters, digits, `-` and `_`).
+    #[param(pattern = "^\\s*[A-Za-z0-9_-]*\\s*$")]
     dispositif: Option<String>,
     /// With `dispositif`: its wave (2 by default).
     #[param(minimum = 1, maximum = 2)]
@@ -101,13 +103,14 @@ pub(crate) struct QueueParams {
     #[param(pattern = "^\\s*(submitted|in_instruction|complement_requested)?\\s*$")]
     status: Option<String>,
     /// Only this vendor organisation's.
+    #[param(minimum = 1)]
     organisation: Option<i64>,
     /// Only candidatures whose dispositif's date 2 has passed.
     date2_passed: Option<bool>,
     /// Only the candidatures the caller holds.
     mine: Option<bool>,
-    /// The page, from 1.
-    #[param(minimum = 1, default = 1)]
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
     #[param(minimum = 1, maximum = 200, default = 50)]
@@ -126,9 +129,8 @@ pub(crate) struct QueueParams {
     responses(
         (status = 200, description = "Une page de la file", body = QueuePage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn queue(
@@ -182,13 +184,12 @@ pub(crate) struct InstructionDto {
     tag = "instruction",
     summary = "Une candidature déposée : son plan figé, ses fichiers, ses demandes de compléments",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = InstructionDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn show(
@@ -220,14 +221,13 @@ fn instruction_dto(d: &app::Dossier) -> InstructionDto {
     tag = "instruction",
     summary = "Prend une candidature déposée en instruction (elle est alors attribuée à l'appelant), ou reprend une candidature attribuée à un autre instructeur",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = CandidatureDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Déjà décidée (`candidature_not_under_review`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn take(
@@ -256,18 +256,16 @@ pub(crate) struct AssignmentBody {
     tag = "instruction",
     summary = "Attribue une candidature déposée à un autre instructeur (actif), qui seul peut alors agir dessus",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     request_body = AssignmentBody,
     responses(
         (status = 200, description = "La candidature, attribuée", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Déjà décidée (`candidature_not_under_review`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Compte inconnu (`unknown_instructor`), ou qui n'est pas un instructeur actif (`not_an_instructor`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn assign(
@@ -292,15 +290,14 @@ pub(crate) async fn assign(
     summary = "Le contenu d'un fichier déposé (toujours en téléchargement)",
     security(("jeton" = []), ("session" = [])),
     params(
-        ("id" = i64, Path, description = "Identifiant de la candidature"),
-        ("proof" = i64, Path, description = "Identifiant du fichier"),
+        ("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature"),
+        ("proof" = i64, Path, minimum = 1, description = "Identifiant du fichier"),
     ),
     responses(
         (status = 200, description = "Le fichier", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
         (status = 404, description = "Inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn proof_file(
@@ -335,20 +332,18 @@ pub(crate) struct VerdictBody {
     summary = "Donne (ou change) le verdict d'un fichier déposé",
     security(("jeton" = []), ("session" = [])),
     params(
-        ("id" = i64, Path, description = "Identifiant de la candidature"),
-        ("proof" = i64, Path, description = "Identifiant du fichier"),
+        ("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature"),
+        ("proof" = i64, Path, minimum = 1, description = "Identifiant du fichier"),
     ),
     request_body = VerdictBody,
     responses(
         (status = 200, description = "Le fichier jugé", body = ProofDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnu", body = ErrorBody),
         (status = 409, description = "Pas en instruction, attribuée à un autre instructeur, fichier remplacé ou plus nécessaire", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Verdict inconnu ou commentaire manquant", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn verdict(
@@ -392,18 +387,17 @@ pub(crate) struct ComplementsBody {
     tag = "instruction",
     summary = "Demande des compléments à l'éditeur : la candidature attend sa réponse",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     request_body = ComplementsBody,
     responses(
         (status = 201, description = "La demande", body = ComplementRequestDto),
         (status = 400, description = "JSON mal formé, ou exigence hors du plan", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Message ou exigences manquants", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn request_complements(
@@ -445,18 +439,16 @@ pub(crate) struct RefusalBody {
     tag = "instruction",
     summary = "Refuse la candidature, avec son motif",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     request_body = RefusalBody,
     responses(
         (status = 200, description = "La candidature refusée", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Déjà décidée, pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Motif manquant", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn refuse(
@@ -517,14 +509,13 @@ impl GrantDto {
     tag = "instruction",
     summary = "Accorde le référencement : NRU, inscription au registre et attestation, tout ou rien",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 201, description = "Le référencement accordé", body = GrantDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
         (status = 409, description = "Instruction incomplète (`instruction_incomplete`), déjà décidée, pas en instruction, ou attribuée à un autre instructeur", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorWrite,
     )
 )]
 pub(crate) async fn grant(
@@ -575,13 +566,12 @@ impl HistoryEntryDto {
     tag = "instruction",
     summary = "L'historique d'une candidature (qui, quand, quoi), du plus ancien au plus récent",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "L'historique", body = Vec<HistoryEntryDto>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux instructeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        InstructorRead,
     )
 )]
 pub(crate) async fn history(

@@ -16,8 +16,8 @@
 //! days ISO 8601 dates.
 //!
 //! The OpenAPI document is generated from the code: each handler carries `#[utoipa::path]`, each
-//! body type derives `ToSchema`, and [`ApiDoc`] lists them; a test checks that every route of
-//! [`router`] is documented.
+//! body type derives `ToSchema`, and [`api`] declares each route once (`utoipa_axum::routes!`),
+//! which both routes it and documents it: [`router`] and [`document`] cannot disagree.
 
 mod admin;
 mod candidatures;
@@ -34,142 +34,103 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use preuves_db::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{AppError, ErrorItem};
 use crate::security::ApiCaller;
 
-/// The largest page of any list.
+/// The largest page of any list (stated as `maximum = 200` on every `size` parameter).
 pub(crate) const MAX_PAGE_SIZE: u32 = 200;
+/// The last page number accepted (stated as `maximum = 1000000` on every `page` parameter): far
+/// beyond any list of the platform, and within the 32-bit integers every client can hold.
+pub(crate) const MAX_PAGE: u32 = 1_000_000;
 /// The page size when none is asked.
 const DEFAULT_PAGE_SIZE: u32 = 50;
 
 /// The API's routes, merged into the platform's router (see [`crate::routes`]).
 pub(crate) fn router() -> Router<AppState> {
+    api().split_for_parts().0
+}
+
+/// The OpenAPI document of [`router`]: the same declarations, so that nothing is routed and not
+/// documented, or documented and not routed.
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// Every route of the API, each declared once: `routes!` routes a handler at the path and
+/// method of its `#[utoipa::path]` and adds that operation to the document.
+fn api() -> OpenApiRouter<AppState> {
     // Proof files and sworn statements stream to the blob store; their size is enforced while
     // they are read, against `WebConfig::max_proof_upload`.
-    let streamed = axum::extract::DefaultBodyLimit::disable();
-    Router::new()
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/dispositifs", get(catalogue::dispositifs))
-        .route(
-            "/api/v1/dispositifs/{code}/{wave}",
-            get(catalogue::dispositif),
-        )
-        .route(
-            "/api/v1/dispositifs/{code}/{wave}/rem-versions",
-            get(catalogue::rem_versions),
-        )
-        .route(
-            "/api/v1/dispositifs/{code}/{wave}/requirements",
-            get(catalogue::requirements),
-        )
-        .route(
-            "/api/v1/dispositifs/{code}/{wave}/requirements/{*id}",
-            get(catalogue::requirement),
-        )
-        .route(
-            "/api/v1/solutions",
-            get(solutions::list).post(solutions::create),
-        )
-        .route(
-            "/api/v1/solutions/{id}",
-            get(solutions::show).put(solutions::update),
-        )
-        .route("/api/v1/referencings", get(referencings::list))
-        .route("/api/v1/referencings/{nru}", get(referencings::show))
-        .route(
-            "/api/v1/referencings/{nru}/attestation",
-            get(referencings::attestation),
-        )
-        .route("/api/v1/register", get(referencings::register))
-        .route("/api/v1/verification/{nru}", get(referencings::verify))
-        .route(
-            "/api/v1/candidatures",
-            get(candidatures::list).post(candidatures::create),
-        )
-        .route("/api/v1/candidatures/{id}", get(candidatures::show))
-        .route(
-            "/api/v1/candidatures/{id}/administrative-step",
-            put(candidatures::update_step),
-        )
-        .route("/api/v1/candidatures/{id}/plan", get(candidatures::plan))
-        .route(
-            "/api/v1/candidatures/{id}/proofs",
-            get(candidatures::proofs)
-                .post(candidatures::deposit)
-                .layer(streamed),
-        )
-        .route(
-            "/api/v1/candidatures/{id}/proofs/{proof}/file",
-            get(candidatures::proof_file),
-        )
-        .route(
-            "/api/v1/candidatures/{id}/honour-statement",
-            put(candidatures::honour_statement).layer(streamed),
-        )
-        .route(
-            "/api/v1/candidatures/{id}/submission",
-            post(candidatures::submit),
-        )
-        .route(
-            "/api/v1/candidatures/{id}/late-nrus",
-            post(candidatures::late_nrus),
-        )
-        .route(
-            "/api/v1/candidatures/{id}/complement-requests",
-            get(candidatures::complement_requests),
-        )
-        .route(
-            "/api/v1/candidatures/{id}/complement-answer",
-            post(candidatures::answer_complements),
-        )
-        .route("/api/v1/instruction/queue", get(instruction::queue))
-        .route(
-            "/api/v1/instruction/candidatures/{id}",
-            get(instruction::show),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/take",
-            post(instruction::take),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/assignment",
-            post(instruction::assign),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/proofs/{proof}/file",
-            get(instruction::proof_file),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict",
-            put(instruction::verdict),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/complement-requests",
-            post(instruction::request_complements),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/refusal",
-            post(instruction::refuse),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/grant",
-            post(instruction::grant),
-        )
-        .route(
-            "/api/v1/instruction/candidatures/{id}/history",
-            get(instruction::history),
-        )
-        .route("/api/v1/simulations", post(simulations::simulate))
+    let streamed = axum::extract::DefaultBodyLimit::disable;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi))
+        .routes(routes!(me))
+        .routes(routes!(catalogue::dispositifs))
+        .routes(routes!(catalogue::dispositif))
+        .routes(routes!(catalogue::rem_versions))
+        .routes(routes!(catalogue::requirements))
+        .merge(catch_all(routes!(catalogue::requirement)))
+        .routes(routes!(solutions::list, solutions::create))
+        .routes(routes!(solutions::show, solutions::update))
+        .routes(routes!(referencings::list))
+        .routes(routes!(referencings::show))
+        .routes(routes!(referencings::attestation))
+        .routes(routes!(referencings::register))
+        .routes(routes!(referencings::verify))
+        .routes(routes!(candidatures::list, candidatures::create))
+        .routes(routes!(candidatures::show))
+        .routes(routes!(candidatures::update_step))
+        .routes(routes!(candidatures::plan))
+        .routes(routes!(candidatures::proofs, candidatures::deposit).layer(streamed()))
+        .routes(routes!(candidatures::proof_file))
+        .routes(routes!(candidatures::honour_statement).layer(streamed()))
+        .routes(routes!(candidatures::submit))
+        .routes(routes!(candidatures::late_nrus))
+        .routes(routes!(candidatures::complement_requests))
+        .routes(routes!(candidatures::answer_complements))
+        .routes(routes!(instruction::queue))
+        .routes(routes!(instruction::show))
+        .routes(routes!(instruction::take))
+        .routes(routes!(instruction::assign))
+        .routes(routes!(instruction::proof_file))
+        .routes(routes!(instruction::verdict))
+        .routes(routes!(instruction::request_complements))
+        .routes(routes!(instruction::refuse))
+        .routes(routes!(instruction::grant))
+        .routes(routes!(instruction::history))
+        .routes(routes!(simulations::simulate))
         .merge(admin::router())
+}
+
+/// Routes an operation whose last path parameter takes the rest of the path (a requirement id
+/// holds slashes: `INS/va1.01`). The document names the parameter `{id}`, as OpenAPI has no
+/// catch-all; the router matches `{*id}`.
+fn catch_all(
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let mut router = Router::new();
+    for path in paths.paths.keys() {
+        let Some((head, last)) = path.rsplit_once("/{") else {
+            continue;
+        };
+        router = router.route(&format!("{head}/{{*{last}"), method_router.clone());
+    }
+    let mut doc = utoipa::openapi::OpenApi::default();
+    doc.paths = paths;
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    OpenApiRouter::with_openapi(doc).merge(router.into())
 }
 
 // ---- the OpenAPI document -----------------------------------------------------------------
@@ -188,48 +149,6 @@ pub(crate) fn router() -> Router<AppState> {
             \"field\"?}]}`. Listes paginées (`page`, `size` ≤ 200). Instants en ISO 8601 (UTC).",
         version = "1.0.0",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
-    ),
-    paths(
-        openapi,
-        me,
-        catalogue::dispositifs,
-        catalogue::dispositif,
-        catalogue::rem_versions,
-        catalogue::requirements,
-        catalogue::requirement,
-        solutions::list,
-        solutions::create,
-        solutions::show,
-        solutions::update,
-        referencings::list,
-        referencings::show,
-        referencings::attestation,
-        referencings::register,
-        referencings::verify,
-        candidatures::list,
-        candidatures::create,
-        candidatures::show,
-        candidatures::update_step,
-        candidatures::plan,
-        candidatures::proofs,
-        candidatures::deposit,
-        candidatures::proof_file,
-        candidatures::honour_statement,
-        candidatures::submit,
-        candidatures::late_nrus,
-        candidatures::complement_requests,
-        candidatures::answer_complements,
-        instruction::queue,
-        instruction::show,
-        instruction::take,
-        instruction::assign,
-        instruction::proof_file,
-        instruction::verdict,
-        instruction::request_complements,
-        instruction::refuse,
-        instruction::grant,
-        instruction::history,
-        simulations::simulate,
     ),
     components(schemas(ErrorBody, ErrorEntry)),
     modifiers(&SecurityAddon),
@@ -288,17 +207,12 @@ impl utoipa::Modify for SecurityAddon {
     summary = "Cette description OpenAPI 3.1",
     responses(
         (status = 200, description = "Le document OpenAPI", content_type = "application/json", body = Object),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 async fn openapi() -> Response {
     static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
-            .merge_from(admin::AdminDoc::openapi())
-            .to_pretty_json()
-            .unwrap_or_default()
-    });
+    let body = DOCUMENT.get_or_init(|| document().to_pretty_json().unwrap_or_default());
     json_text(StatusCode::OK, body.clone())
 }
 
@@ -326,6 +240,103 @@ pub(crate) struct ErrorEntry {
     pub(crate) field: Option<String>,
 }
 
+/// The answers every operation may give: too many requests.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum Throttled {
+    /// The caller's rate limit is reached (`too_many_requests`).
+    #[response(status = 429, description = "Trop de requêtes")]
+    TooManyRequests(ErrorBody),
+}
+
+/// The answers of every operation that needs a caller: no or a bad token, too many requests.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum Authenticated {
+    /// No token, or an unknown, expired or revoked one.
+    #[response(status = 401, description = "Non authentifié")]
+    Unauthenticated(ErrorBody),
+    /// The caller's rate limit is reached.
+    #[response(status = 429, description = "Trop de requêtes")]
+    TooManyRequests(ErrorBody),
+}
+
+/// The answers of every operation that reads a JSON body from a caller, besides
+/// [`Authenticated`]'s: a body that is not JSON, or not well formed.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum JsonBody {
+    /// Not well-formed JSON (`malformed_json`, with line and column).
+    #[response(status = 400, description = "JSON mal formé")]
+    Malformed(ErrorBody),
+    /// No `Content-Type: application/json` (`unsupported_media_type`).
+    #[response(status = 415, description = "Le corps n'est pas du JSON")]
+    NotJson(ErrorBody),
+}
+
+/// The refusal of an administrator's read to anyone else.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum AdminRead {
+    /// The caller is not an administrator (`forbidden`).
+    #[response(status = 403, description = "Réservé aux administrateurs")]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of an administrator's write to anyone else, or to a read-only token.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum AdminWrite {
+    /// Not an administrator (`forbidden`), or a read-only token (`insufficient_scope`).
+    #[response(
+        status = 403,
+        description = "Réservé aux administrateurs, ou jeton en lecture seule"
+    )]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of an instructor's read to anyone else.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum InstructorRead {
+    /// The caller is not an instructor (`forbidden`).
+    #[response(status = 403, description = "Réservé aux instructeurs")]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of an instructor's write to anyone else, or to a read-only token.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum InstructorWrite {
+    /// Not an instructor (`forbidden`), or a read-only token (`insufficient_scope`).
+    #[response(
+        status = 403,
+        description = "Réservé aux instructeurs, ou jeton en lecture seule"
+    )]
+    Forbidden(ErrorBody),
+}
+
 /// A dispositif named by code and wave.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct DispositifRef {
@@ -348,8 +359,8 @@ impl DispositifRef {
 #[derive(Debug, Clone, Copy, serde::Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageParams {
-    /// The page, from 1.
-    #[param(minimum = 1, default = 1)]
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     pub(crate) page: Option<u32>,
     /// Items per page, 1 to 200.
     #[param(minimum = 1, maximum = 200, default = 50)]
@@ -368,11 +379,11 @@ impl Paging {
         let page = page.unwrap_or(1);
         let size = size.unwrap_or(DEFAULT_PAGE_SIZE);
         let mut errors = Vec::new();
-        if page == 0 {
+        if page == 0 || page > MAX_PAGE {
             errors.push(ErrorItem::field(
                 "invalid_parameter",
                 "page",
-                "Les pages sont numérotées à partir de 1.",
+                format!("Les pages sont numérotées de 1 à {MAX_PAGE}."),
             ));
         }
         if size == 0 || size > MAX_PAGE_SIZE {
@@ -585,8 +596,7 @@ pub(crate) struct Me {
     security(("jeton" = []), ("session" = [])),
     responses(
         (status = 200, description = "L'appelant", body = Me),
-        (status = 401, description = "Non authentifié, ou jeton inconnu, expiré ou révoqué", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 async fn me(ctx: crate::security::RequestContext, caller: ApiCaller) -> Result<Response, AppError> {
@@ -644,6 +654,8 @@ mod tests {
         );
         assert!(Paging::of(Some(0), None).is_err());
         assert!(Paging::of(None, Some(201)).is_err());
+        assert!(Paging::of(Some(MAX_PAGE), Some(MAX_PAGE_SIZE)).is_ok());
+        assert!(Paging::of(Some(MAX_PAGE + 1), None).is_err());
         let p = Paging::of(Some(2), Some(2)).unwrap();
         assert_eq!(p.slice(vec![1, 2, 3, 4, 5], |x| x), (vec![3, 4], 5));
     }

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, DispositifRef, ErrorBody, Paging, iso_instant, json, page_of};
 use crate::AppState;
+use crate::api::{Authenticated, Throttled};
 use crate::error::{AppError, ErrorItem};
 use crate::security::ApiCaller;
 
@@ -137,16 +138,32 @@ pub(crate) struct ReferencingFilters {
     /// Words or fragment of the NRU, the vendor's name, the solution or a commercial name
     /// (public register only), without regard to case or accents.
     q: Option<String>,
-    /// Only this dispositif code.
+    /// Only this dispositif code (letters, digits, `-` and `_`).
+    #[param(pattern = "^\\s*[A-Za-z0-9_-]*\\s*$")]
     dispositif: Option<String>,
     /// Only this wave (1 or 2).
+    #[param(minimum = 1, maximum = 2)]
     wave: Option<u8>,
     /// Only this status: `valid`, `suspended` or `withdrawn`.
+    #[param(value_type = Option<StatusFilter>, inline)]
     status: Option<String>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
+}
+
+/// The statuses a list can be filtered on (the query keeps the text, parsed with its own
+/// message; this type states the closed set in the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "only its schema is used")]
+enum StatusFilter {
+    Valid,
+    Suspended,
+    Withdrawn,
 }
 
 struct Parsed {
@@ -228,8 +245,7 @@ impl ReferencingFilters {
     responses(
         (status = 200, description = "Une page de référencements", body = ReferencingPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn list(
@@ -298,9 +314,8 @@ async fn visible(
     params(("nru" = String, Path, description = "Le NRU")),
     responses(
         (status = 200, description = "Le référencement", body = ReferencingDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 404, description = "Inconnu, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn show(
@@ -323,9 +338,8 @@ pub(crate) async fn show(
     params(("nru" = String, Path, description = "Le NRU")),
     responses(
         (status = 200, description = "Le PDF ; son SHA-256 dans l'en-tête X-Content-Sha256", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 404, description = "Inconnu, d'une autre organisation, ou enregistré d'ailleurs (sans attestation)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn attestation(
@@ -363,7 +377,7 @@ pub(crate) async fn attestation(
     responses(
         (status = 200, description = "Une page du registre", body = RegisterPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn register(
@@ -461,7 +475,7 @@ pub(crate) struct CodeParam {
         (status = 200, description = "Le référencement", body = VerificationDto),
         (status = 404, description = "Aucun référencement sous ce NRU", body = ErrorBody),
         (status = 422, description = "NRU de la plateforme mal saisi (clé de contrôle fausse)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn verify(

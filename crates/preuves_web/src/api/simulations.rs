@@ -25,6 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, ErrorBody, json_text};
 use crate::AppState;
+use crate::api::Throttled;
 use crate::error::{AppError, ErrorItem};
 
 /// The current catalogue for simulations, with concurrent revision checks coalesced.
@@ -349,7 +350,7 @@ struct AnswerDoc {
         (status = 413, description = "Corps trop volumineux", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Scénario invalide (`invalid_scenario`, avec ligne, colonne et clé)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Throttled,
     )
 )]
 pub(crate) async fn simulate(

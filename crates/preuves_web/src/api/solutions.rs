@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{ApiJson, ApiQuery, ErrorBody, PageParams, Paging, iso_instant, json, page_of};
 use crate::AppState;
+use crate::api::{Authenticated, JsonBody};
 use crate::app::solutions::{self, SolutionInput};
 use crate::error::AppError;
 use crate::paths::solution_id;
@@ -53,19 +54,41 @@ impl SolutionDto {
 
 page_of!(SolutionPage, SolutionDto, "A page of solutions.");
 
+/// A version as written (`4.2`, `4.3.1`, `2024-R2`): segments separated by `.`, `-` or `_`,
+/// none empty, no space inside; a blank one is dropped.
+// Only its schema is used: the body keeps the text, read by `preuves_domain::Version::parse`.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^\\s*([^\\s._-]+([._-][^\\s._-]+)*)?\\s*$",
+    example = "4.3.1"
+)]
+#[expect(dead_code, reason = "only its schema is used")]
+struct VersionText(String);
+
+/// A commercial name, at most 200 characters once trimmed; a blank one is dropped.
+// Only its schema is used: the body keeps the text.
+#[derive(ToSchema)]
+#[schema(max_length = 200)]
+#[expect(dead_code, reason = "only its schema is used")]
+struct CommercialName(String);
+
 /// A solution as declared.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SolutionBody {
-    /// Its name.
+    /// Its name, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
-    /// Its main component.
+    /// Its main component, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     main_component: String,
-    /// Its known versions (`4.2`, `4.3.1`...).
+    /// Its known versions (`4.2`, `4.3.1`...), at most 50 (blanks and repeats are dropped).
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<VersionText>)]
     versions: Vec<String>,
-    /// Its commercial names.
+    /// Its commercial names, at most 50 of at most 200 characters each.
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<CommercialName>)]
     commercial_names: Vec<String>,
 }
 
@@ -74,16 +97,21 @@ pub(crate) struct SolutionBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SolutionUpdate {
     /// The revision the change is based on (409 `stale_revision` if it changed since).
+    #[schema(minimum = 0)]
     revision: i64,
-    /// Its name.
+    /// Its name, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
-    /// Its main component.
+    /// Its main component, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     main_component: String,
-    /// Its known versions.
+    /// Its known versions, at most 50 (blanks and repeats are dropped).
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<VersionText>)]
     versions: Vec<String>,
-    /// Its commercial names.
+    /// Its commercial names, at most 50 of at most 200 characters each.
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<CommercialName>)]
     commercial_names: Vec<String>,
 }
 
@@ -110,9 +138,8 @@ impl SolutionBody {
     responses(
         (status = 200, description = "Une page de solutions", body = SolutionPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn list(
@@ -137,12 +164,10 @@ pub(crate) async fn list(
     request_body = SolutionBody,
     responses(
         (status = 201, description = "La solution déclarée", body = SolutionDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
     )
 )]
 pub(crate) async fn create(
@@ -162,13 +187,12 @@ pub(crate) async fn create(
     tag = "solutions",
     summary = "Une solution",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la solution")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la solution")),
     responses(
         (status = 200, description = "La solution", body = SolutionDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
     )
 )]
 pub(crate) async fn show(
@@ -188,18 +212,16 @@ pub(crate) async fn show(
     tag = "solutions",
     summary = "Met à jour une solution, sur la base de la révision lue",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la solution")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la solution")),
     request_body = SolutionUpdate,
     responses(
         (status = 200, description = "La solution à jour", body = SolutionDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Modifiée entre-temps (`stale_revision`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
     )
 )]
 pub(crate) async fn update(

@@ -207,8 +207,25 @@ pub(crate) async fn openapi_json(app: &TestApp) -> Value {
 
 static DOCUMENT: OnceLock<Value> = OnceLock::new();
 
+/// Every `(method, path)` of the API outside `/api/v1/admin/`, as the document states it (the
+/// router serves exactly these: each route is declared once, with its documentation).
+pub(crate) fn documented_routes() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in document()["paths"].as_object().expect("paths") {
+        if path.starts_with("/api/v1/admin/") {
+            continue;
+        }
+        for method in item.as_object().expect("path item").keys() {
+            // The router's requirement route takes the rest of the path as the id.
+            let routed = path.replace("/requirements/{id}", "/requirements/{*id}");
+            out.push((method.clone(), routed));
+        }
+    }
+    out
+}
+
 /// The document, read once per test process (it does not depend on the data).
-fn document() -> &'static Value {
+pub(crate) fn document() -> &'static Value {
     DOCUMENT.get_or_init(|| {
         std::thread::spawn(|| {
             tokio::runtime::Runtime::new()

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::api::{Api, World, draft, solution, token_for, world};
 
 /// A filed DUI-MS candidature of vendor A, taken into instruction by the world's instructor.
-async fn taken(w: &World) -> i64 {
+pub(crate) async fn taken(w: &World) -> i64 {
     let s = solution(&w.vendor_a, "Alpha DUI").await;
     let c = draft(&w.vendor_a, s).await;
     let id = c["id"].as_i64().unwrap();

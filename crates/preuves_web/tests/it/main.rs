@@ -2,6 +2,7 @@
 
 mod api;
 mod api_admin;
+mod api_contract;
 mod api_journey;
 mod api_openapi;
 mod api_simulations;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::api::{AdminRead, AdminWrite, Authenticated, JsonBody};
 use crate::api::{ApiJson, ApiQuery, ErrorBody, PageParams, Paging, iso_instant, json, page_of};
 use crate::app::admin::organisations::{self, OrganisationInput};
 use crate::app::admin::users::{self, UserInput};
@@ -52,7 +53,7 @@ page_of!(
 #[serde(deny_unknown_fields)]
 pub(crate) struct OrganisationBody {
     /// Its name (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// Its SIREN: 9 digits with a valid check digit (Luhn), spaces allowed. Unique on the
     /// platform (422 `siren_taken`).
@@ -72,9 +73,8 @@ pub(crate) struct OrganisationBody {
     responses(
         (status = 200, description = "Une page d'organisations", body = OrganisationPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminRead,
     )
 )]
 pub(crate) async fn organisations(
@@ -99,12 +99,10 @@ pub(crate) async fn organisations(
     request_body = OrganisationBody,
     responses(
         (status = 201, description = "L'organisation créée", body = OrganisationDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides, ou SIREN déjà enregistré (`siren_taken`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn create_organisation(
@@ -188,12 +186,13 @@ pub(crate) struct UserBody {
     #[schema(format = Email, min_length = 5, max_length = 254, example = "prenom.nom@editeur.fr")]
     email: String,
     /// The name shown (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     display_name: String,
     /// The role.
     role: RoleCode,
     /// A vendor's organisation (required for a vendor, absent for staff).
     #[serde(default)]
+    #[schema(minimum = 1)]
     organisation: Option<i64>,
     /// The initial password, 12 to 1,024 characters.
     #[schema(min_length = 12, max_length = 1024)]
@@ -212,9 +211,8 @@ pub(crate) struct UserBody {
     responses(
         (status = 200, description = "Une page de comptes", body = UserPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminRead,
     )
 )]
 pub(crate) async fn users(
@@ -239,12 +237,10 @@ pub(crate) async fn users(
     request_body = UserBody,
     responses(
         (status = 201, description = "Le compte créé", body = UserDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides, ou adresse déjà utilisée (`email_taken`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn create_user(
@@ -279,14 +275,13 @@ fn user_id(raw: &str) -> Result<UserId, AppError> {
     tag = "administration",
     summary = "Désactive un compte : ses sessions sont fermées, ses jetons révoqués",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant du compte")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "Le compte désactivé", body = UserDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
         (status = 409, description = "Son propre compte (`own_account`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn disable_user(
@@ -306,13 +301,12 @@ pub(crate) async fn disable_user(
     tag = "administration",
     summary = "Réactive un compte",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant du compte")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "Le compte réactivé", body = UserDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn enable_user(
@@ -341,13 +335,12 @@ pub(crate) struct UnlockDto {
     tag = "administration",
     summary = "Débloque la connexion d'un compte : ses échecs de connexion récents sont oubliés",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant du compte")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant du compte")),
     responses(
         (status = 200, description = "La connexion débloquée", body = UnlockDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Compte inconnu", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn unlock_user(

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::referencings::ReferencingDto;
+use crate::api::{AdminWrite, Authenticated, JsonBody};
 use crate::api::{ApiJson, ErrorBody, json};
 use crate::app::admin::referencings::{self, ReferencingInput, StatusInput};
 use crate::error::AppError;
@@ -64,9 +65,10 @@ impl DispositifKeyBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReferencingBody {
     /// Its NRU, not yet in the register (422 `nru_taken`).
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^\\s*[A-Za-z0-9-]+\\s*$")]
     nru: String,
     /// The id of the organisation holding it.
+    #[schema(minimum = 1)]
     organisation: i64,
     /// The dispositif, one of the catalogue.
     dispositif: DispositifKeyBody,
@@ -74,10 +76,10 @@ pub(crate) struct ReferencingBody {
     #[serde(default)]
     profiles: Vec<String>,
     /// The solution's name (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     solution: String,
     /// Its main component (1 to 200 characters once trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     main_component: String,
     /// The version referenced (`4.2`, `4.3.1`...).
     #[schema(min_length = 1, max_length = 100)]
@@ -109,12 +111,10 @@ pub(crate) struct ReferencingBody {
     request_body = ReferencingBody,
     responses(
         (status = 201, description = "Le référencement enregistré", body = ReferencingDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides (`invalid_field`, `reason_required`), ou NRU déjà enregistré (`nru_taken`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn record(
@@ -172,13 +172,11 @@ pub(crate) struct StatusChangedDto {
     request_body = StatusBody,
     responses(
         (status = 200, description = "Le référencement et le nombre de candidatures qui le citent", body = StatusChangedDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Référencement inconnu", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Motif manquant (`reason_required`) ou trop long", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        JsonBody,
+        AdminWrite,
     )
 )]
 pub(crate) async fn set_status(

@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::api::{AdminRead, AdminWrite, Authenticated};
 use crate::api::{DispositifRef, ErrorBody, iso_instant, json};
 use crate::app::admin::rem_import::{self, ImportIssue, ImportOutcome, ImportReport, RemUpload};
 use crate::error::AppError;
@@ -132,12 +133,11 @@ impl RemImportDto {
     responses(
         (status = 201, description = "La version importée et son rapport", body = RemImportDto),
         (status = 400, description = "Envoi illisible ou interrompu", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 413, description = "Fichier trop volumineux (`file_too_large`)", body = ErrorBody),
         (status = 415, description = "Le corps n'est pas en multipart/form-data", body = ErrorBody),
         (status = 422, description = "Champs invalides, libellé déjà pris (`label_taken`), ou fichier refusé par l'importeur", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminWrite,
     )
 )]
 pub(crate) async fn import(
@@ -187,13 +187,12 @@ pub(crate) async fn import(
     tag = "administration",
     summary = "Le rapport d'import d'une version de REM",
     security(("jeton" = []), ("session" = [])),
-    params(("id" = i64, Path, description = "Identifiant de la version de REM")),
+    params(("id" = i64, Path, minimum = 1, description = "Identifiant de la version de REM")),
     responses(
         (status = 200, description = "La version et son rapport", body = RemImportDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux administrateurs", body = ErrorBody),
         (status = 404, description = "Version inconnue", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        AdminRead,
     )
 )]
 pub(crate) async fn report(

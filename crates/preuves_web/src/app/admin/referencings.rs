@@ -18,6 +18,8 @@ use crate::security::AdminCap;
 
 /// Longest status reason accepted.
 pub(crate) const MAX_REASON: usize = 2000;
+/// The longest version referenced (as the API's document states).
+const MAX_VERSION: usize = 100;
 
 /// A dispositif of the catalogue with the optional profiles a referencing of it may hold.
 #[derive(Debug, Clone)]
@@ -244,6 +246,13 @@ impl ReferencingInput {
             "Saisissez le composant principal de la solution.",
         );
         let version = match Version::parse(&self.version) {
+            Ok(v) if v.as_str().chars().count() > MAX_VERSION => {
+                errors.push(invalid(
+                    "version",
+                    format!("La version compte au plus {MAX_VERSION} caractères."),
+                ));
+                None
+            }
             Ok(v) => Some(v),
             Err(e) => {
                 errors.push(invalid("version", sentence(&e)));

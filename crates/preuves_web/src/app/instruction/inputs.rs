@@ -61,7 +61,21 @@ impl QueueInput {
             .map(str::trim)
             .filter(|d| !d.is_empty())
         {
-            None => None,
+            None => {
+                // Without a dispositif the wave filters nothing, but one that is not a wave is
+                // still refused: the API's document states 1 or 2.
+                if self
+                    .wave
+                    .is_some_and(|w| Wave::from_number(i64::from(w)).is_none())
+                {
+                    errors.push(ErrorItem::field(
+                        "invalid_parameter",
+                        "wave",
+                        "La vague est 1 ou 2.",
+                    ));
+                }
+                None
+            }
             Some(code) => match (
                 DispositifCode::parse(code),
                 Wave::from_number(i64::from(self.wave.unwrap_or(2))),
@@ -96,6 +110,13 @@ impl QueueInput {
                 parsed
             }
         };
+        if self.organisation.is_some_and(|o| o < 1) {
+            errors.push(ErrorItem::field(
+                "invalid_parameter",
+                "organisation",
+                "Une organisation est désignée par son identifiant, à partir de 1.",
+            ));
+        }
         let choice = QueueChoice {
             dispositif,
             status,
