@@ -45,6 +45,10 @@ pub(super) fn router() -> Router<AppState> {
             "/api/v1/admin/rem-imports",
             post(rem_imports::import).layer(streamed),
         )
+        .route(
+            "/api/v1/admin/rem-imports/confirm",
+            post(rem_imports::confirm),
+        )
         .route("/api/v1/admin/rem-imports/{id}", get(rem_imports::report))
         .route("/api/v1/admin/referencings", post(referencings::record))
         .route(
@@ -65,6 +69,7 @@ pub(super) fn router() -> Router<AppState> {
         accounts::enable_user,
         accounts::unlock_user,
         rem_imports::import,
+        rem_imports::confirm,
         rem_imports::report,
         referencings::record,
         referencings::set_status,
