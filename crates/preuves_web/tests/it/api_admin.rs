@@ -83,6 +83,18 @@ async fn upload(api: &Api, body: Vec<u8>) -> ApiResponse {
     .await
 }
 
+/// Confirms an analysed upload (the response of `POST /api/v1/admin/rem-imports`).
+pub(crate) async fn confirm(api: &Api, preview: &Value) -> ApiResponse {
+    api.post(
+        "/api/v1/admin/rem-imports/confirm",
+        &json!({
+            "staging": preview["staging"]["id"],
+            "sha256": preview["staging"]["sha256"],
+        }),
+    )
+    .await
+}
+
 /// A referencing of MS1 (vague 1) held by `organisation`.
 fn referencing(organisation: i64) -> Value {
     json!({
@@ -380,6 +392,11 @@ async fn an_administrator_imports_a_rem_and_reads_its_report() {
         ),
     )
     .await;
+    // The upload analyses and imports nothing; the confirmation imports.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["label"], "2026-03");
+    assert_eq!(r.json["impact"]["base_label"], "1");
+    let r = confirm(&api, &r.json).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json["label"], "2026-03");
     assert_eq!(r.json["dispositif"], json!({"code": "DUI-MS", "wave": 2}));
@@ -515,6 +532,11 @@ async fn only_administrators_reach_the_administration_api() {
             Method::POST,
             "/api/v1/admin/rem-imports".to_owned(),
             json!({}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/rem-imports/confirm".to_owned(),
+            json!({"staging": "0".repeat(32), "sha256": "0".repeat(64)}),
         ),
         (
             Method::POST,

@@ -408,6 +408,10 @@ fn post_routes(w: &World) -> Vec<(&'static str, String)> {
         ("/admin/referencements", "/admin/referencements".into()),
         ("/admin/import", "/admin/import".into()),
         (
+            "/admin/import/confirmer",
+            "/admin/import/confirmer".into(),
+        ),
+        (
             "/admin/referencements/{nru}/statut",
             format!("/admin/referencements/{B_NRU}/statut"),
         ),
@@ -578,6 +582,7 @@ fn every_route_is_in_the_matrix() {
         "/admin/utilisateurs/{id}/debloquer",
         "/admin/referencements",
         "/admin/import",
+        "/admin/import/confirmer",
     ];
     let vendor_posts = [
         "/solutions",
