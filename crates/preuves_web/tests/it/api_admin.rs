@@ -18,7 +18,7 @@ const SIREN_A: &str = "732829320";
 const SIREN_B: &str = "552100554";
 
 /// An administrator and its read-write API client.
-async fn admin(app: &TestApp) -> (User, Api) {
+pub(crate) async fn admin(app: &TestApp) -> (User, Api) {
     let user = app.user("admin@ans.example.fr", Role::Admin, None).await;
     let token = token_for(app, &user, TokenScope::ReadWrite).await;
     (user, Api::new(app, Some(&token)))
@@ -48,7 +48,7 @@ async fn assert_audited(app: &TestApp, object: (&str, &str), action: &str, admin
 const BOUNDARY: &str = "----preuves-api-admin-boundary";
 
 /// A `multipart/form-data` body: small fields, then the file part `file` when given.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub(crate) fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -73,7 +73,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     body
 }
 
-async fn upload(api: &Api, body: Vec<u8>) -> ApiResponse {
+pub(crate) async fn upload(api: &Api, body: Vec<u8>) -> ApiResponse {
     api.send(
         Method::POST,
         "/api/v1/admin/rem-imports",

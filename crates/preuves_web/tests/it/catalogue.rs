@@ -64,7 +64,12 @@ async fn post_multipart(client: &mut Client, body: Vec<u8>) -> TestResponse {
 }
 
 /// Uploads a file the way the form does: `csrf`, `dispositif`, `fichier`.
-async fn upload(client: &mut Client, dispositif: &str, file: &str, bytes: &[u8]) -> TestResponse {
+pub(crate) async fn upload(
+    client: &mut Client,
+    dispositif: &str,
+    file: &str,
+    bytes: &[u8],
+) -> TestResponse {
     client.get("/admin/import").await;
     let csrf = client.csrf().await;
     let body = multipart(&[

@@ -13,5 +13,6 @@ mod guide;
 mod instruction;
 mod journey;
 mod register;
+mod rem_impact;
 mod security;
 mod support;

@@ -1,0 +1,228 @@
+//! The REM impact analysis shown before an import, through the page and the API: a modified
+//! DUI-MS REM (a requirement added, one removed, one socle id changed) over the demo catalogue,
+//! with a draft and a filed candidature pinned to the version in force and a DPI referencing
+//! whose équivalence reuse into DUI-MS shrinks. Nothing is imported before the confirmation; an
+//! unknown, foreign or mistyped staging is refused.
+
+use axum::http::StatusCode;
+use preuves_db::{Actor, AdministrativeStep, OrganisationId, Role, SolutionFields};
+use preuves_domain::{DispositifCode, DispositifKey, Nru, Version, Wave};
+
+use crate::api::referencing;
+use crate::api_admin::{admin, multipart, upload as api_upload};
+use crate::catalogue::{confirm, hidden, upload};
+use crate::support::TestApp;
+
+const NBSP: char = '\u{a0}';
+const SIREN: &str = "732829320";
+const NRU: &str = "REF-DPI-2-0042";
+
+fn dui() -> DispositifKey {
+    DispositifKey {
+        code: DispositifCode::parse("DUI-MS").unwrap(),
+        wave: Wave::Two,
+    }
+}
+
+/// The demo DUI-MS REM with ANN.01 removed, INS.01's socle id changed to one DPI does not have,
+/// and a requirement USA.99 (Général, vague 2, no socle id) added.
+fn modified_rem() -> Vec<u8> {
+    let demo = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../demo/catalogue/REM-DUI-MS-Va2-demo.csv"),
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(&demo[..]);
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (id, socle) = (col("ID"), col("Exigence socle"));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&headers).unwrap();
+    let mut template = None;
+    for record in reader.records() {
+        let record = record.unwrap();
+        let mut fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        match &fields[id][..] {
+            "ANN.01" => continue,
+            "INS.01" => fields[socle] = "SC.INS.99".to_owned(),
+            "USA.01" => template = Some(fields.clone()),
+            _ => {}
+        }
+        out.write_record(&fields).unwrap();
+    }
+    let mut added = template.expect("USA.01 in the demo REM");
+    added[id] = "USA.99".to_owned();
+    added[col("Exigence")] = "Le système DOIT tracer la sortie d'un usager.".to_owned();
+    added[col("N° scénario")] = "USA.99.01".to_owned();
+    added[col("N° preuve")] = "USA.99.01.01".to_owned();
+    added[col("Preuve")] = "Vidéo".to_owned();
+    added[socle] = String::new();
+    out.write_record(&added).unwrap();
+    out.into_inner().unwrap()
+}
+
+/// A vendor holding the DPI referencing [`NRU`] (Général only), with a draft citing it and a
+/// filed candidature on DUI-MS, both pinned to the version in force: (draft id, filed id).
+async fn world(app: &TestApp) -> (OrganisationId, i64, i64) {
+    let org = app.organisation("Éditeur Impact", SIREN).await;
+    referencing(app, NRU, org, "DPI", Wave::Two).await;
+    let db = &app.db;
+    let solution = db
+        .create_solution(
+            org,
+            &SolutionFields {
+                name: "Solution Impact".to_owned(),
+                main_component: "core".to_owned(),
+                versions: vec!["5.0".to_owned()],
+                commercial_names: vec!["Solution Impact".to_owned()],
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let step = |nrus: Vec<Nru>| AdministrativeStep {
+        solution: solution.id,
+        optional_profiles: vec![],
+        version: Version::parse("5.0").unwrap(),
+        nrus,
+        additional_components: vec![],
+        commercial_names: vec!["Solution Impact".to_owned()],
+        honour_statement: None,
+    };
+    let draft = db
+        .create_candidature(org, &dui(), &step(vec![Nru::parse(NRU).unwrap()]), &Actor::System)
+        .await
+        .unwrap();
+    let filed = db
+        .create_candidature(org, &dui(), &step(vec![]), &Actor::System)
+        .await
+        .unwrap();
+    db.submit_candidature(org, filed.id, filed.revision, true, &Actor::System)
+        .await
+        .unwrap();
+    (org, draft.id.0, filed.id.0)
+}
+
+async fn versions(app: &TestApp) -> usize {
+    app.db.list_rem_versions(&dui()).await.unwrap().len()
+}
+
+/// The text of the element with id `id`, up to its end tag `end`.
+fn section<'a>(body: &'a str, id: &str, end: &str) -> &'a str {
+    let start = body
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id} in {body}"));
+    let rest = &body[start..];
+    &rest[..rest.find(end).unwrap()]
+}
+
+#[tokio::test]
+async fn the_page_shows_the_impact_and_imports_only_once_confirmed() {
+    let app = TestApp::new().await;
+    let (_, draft, filed) = world(&app).await;
+    let mut admin = app.signed_in("admin@example.fr", Role::Admin, None).await;
+    let file = modified_rem();
+
+    let preview = upload(&mut admin, "DUI-MS", "REM-DUI-MS-v2.csv", &file).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let b = &preview.body;
+    assert_eq!(versions(&app).await, 1, "nothing imported before confirmation");
+    for text in [
+        "Rien n'a encore été importé.".to_owned(),
+        "Différence avec la version en vigueur (1)".to_owned(),
+        "Exigences&nbsp;: 113 → 113".to_owned(),
+        "<strong id=\"nb-ajoutees\">1</strong>".to_owned(),
+        "<strong id=\"nb-supprimees\">1</strong>".to_owned(),
+        "<strong id=\"nb-modifiees\">1</strong>".to_owned(),
+        "<span id=\"nb-socle\">1</span>".to_owned(),
+        "Inchangées&nbsp;: 111".to_owned(),
+        "<code>USA.99</code>".to_owned(),
+        "<code>ANN.01</code>".to_owned(),
+        "<code>INS.01</code>".to_owned(),
+        format!("exigence socle{NBSP}: SC.INS.01 → SC.INS.99"),
+        "Importer cette version".to_owned(),
+        "action=\"/admin/import/confirmer\"".to_owned(),
+    ] {
+        assert!(b.contains(&text), "{text} missing in {b}");
+    }
+    // The draft: 32 requirements masked by the DPI referencing under version 1, 30 under the new
+    // one (ANN.01 gone, INS.01 no longer common); USA.99 appears, to deposit.
+    let d = section(b, &format!("candidature-{draft}"), "</tr>");
+    for text in [
+        "À déposer&nbsp;: 36 → 38".to_owned(),
+        "masquées&nbsp;: 32 → 30".to_owned(),
+        "Deviendraient à déposer&nbsp;: INS.01".to_owned(),
+        "Deviendraient masquées&nbsp;: —".to_owned(),
+        "Apparaîtraient, à déposer&nbsp;: USA.99".to_owned(),
+        "Disparaîtraient&nbsp;: ANN.01".to_owned(),
+        "brouillon".to_owned(),
+    ] {
+        assert!(d.contains(&text), "{text} missing in {d}");
+    }
+    // The filed one keeps its version.
+    let f = section(b, &format!("candidature-{filed}"), "</tr>");
+    assert!(f.contains("Déposée&nbsp;: garde la version 1."), "{f}");
+    assert!(f.contains("déposée"));
+    // The DPI referencing reaches 32 DUI-MS requirements now, 30 under the new version.
+    let reuse = section(b, &format!("reutilisation-{NRU}"), "</tr>");
+    assert!(reuse.contains("32 → 30"), "{reuse}");
+    assert!(reuse.contains("réduite"));
+    // Narrow screens: every impact table stacks its cells, each labelled.
+    assert!(b.contains("<table class=\"stack\">"));
+    assert!(b.contains("data-label=\"Nouvelle version\""));
+
+    // A staging id that is not this one is refused, and nothing is imported.
+    let sha = hidden(b, "sha256");
+    let staging = hidden(b, "staging");
+    let r = admin
+        .post(
+            "/admin/import/confirmer",
+            &[("staging", &"0".repeat(32)), ("sha256", &sha)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("importez à nouveau le fichier"), "{}", r.body);
+    assert!(r.body.contains("id=\"fichier-erreur\""));
+    // The right id with another SHA-256 too.
+    let r = admin
+        .post(
+            "/admin/import/confirmer",
+            &[("staging", &staging), ("sha256", &"0".repeat(64))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Another administrator cannot confirm it.
+    let mut other = app.signed_in("admin2@example.fr", Role::Admin, None).await;
+    other.get("/admin/import").await;
+    let r = other
+        .post(
+            "/admin/import/confirmer",
+            &[("staging", &staging), ("sha256", &sha)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(versions(&app).await, 1);
+
+    // The confirmation imports that very file, once.
+    let r = confirm(&mut admin, &preview).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(versions(&app).await, 2);
+    let v2 = &app.db.list_rem_versions(&dui()).await.unwrap()[1];
+    assert_eq!(v2.requirement_count, 113);
+    assert_eq!(v2.sha256, sha);
+    let r = admin
+        .post(
+            "/admin/import/confirmer",
+            &[("staging", &staging), ("sha256", &sha)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a staging is used once");
+    assert_eq!(versions(&app).await, 2);
+    // The staged file is gone from the blob store.
+    let staged = app
+        .blobs
+        .list(Some(&preuves_storage::BlobKey::parse("rem-staging").unwrap()))
+        .await
+        .unwrap();
+    assert!(staged.is_empty(), "{staged:?}");
+}
