@@ -14,11 +14,11 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use preuves_db::CandidatureStatus;
 use preuves_db::{DispositifSummary, RemVersionId};
 use preuves_domain::Wave;
 use preuves_import::rem::{CONVERGENCE_COLUMNS, EXTRA_COLUMNS, REQUIRED_COLUMNS};
 use serde::Deserialize;
-use preuves_db::CandidatureStatus;
 
 use crate::AppState;
 use crate::app::admin::rem_impact::{DraftDelta, Impact};

@@ -407,10 +407,7 @@ fn post_routes(w: &World) -> Vec<(&'static str, String)> {
         ),
         ("/admin/referencements", "/admin/referencements".into()),
         ("/admin/import", "/admin/import".into()),
-        (
-            "/admin/import/confirmer",
-            "/admin/import/confirmer".into(),
-        ),
+        ("/admin/import/confirmer", "/admin/import/confirmer".into()),
         (
             "/admin/referencements/{nru}/statut",
             format!("/admin/referencements/{B_NRU}/statut"),

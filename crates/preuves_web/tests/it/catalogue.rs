@@ -83,7 +83,10 @@ pub(crate) async fn upload(
 /// The value of the hidden input `name` of a page.
 pub(crate) fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = body.find(&marker).unwrap_or_else(|| panic!("no {name} in {body}")) + marker.len();
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        + marker.len();
     body[start..][..body[start..].find('"').unwrap()].to_owned()
 }
 

@@ -7,6 +7,7 @@
 use axum::http::StatusCode;
 use preuves_db::{Actor, AdministrativeStep, OrganisationId, Role, SolutionFields};
 use preuves_domain::{DispositifCode, DispositifKey, Nru, Version, Wave};
+use serde_json::json;
 
 use crate::api::referencing;
 use crate::api_admin::{admin, multipart, upload as api_upload};
@@ -90,7 +91,12 @@ async fn world(app: &TestApp) -> (OrganisationId, i64, i64) {
         honour_statement: None,
     };
     let draft = db
-        .create_candidature(org, &dui(), &step(vec![Nru::parse(NRU).unwrap()]), &Actor::System)
+        .create_candidature(
+            org,
+            &dui(),
+            &step(vec![Nru::parse(NRU).unwrap()]),
+            &Actor::System,
+        )
         .await
         .unwrap();
     let filed = db
@@ -126,7 +132,11 @@ async fn the_page_shows_the_impact_and_imports_only_once_confirmed() {
     let preview = upload(&mut admin, "DUI-MS", "REM-DUI-MS-v2.csv", &file).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     let b = &preview.body;
-    assert_eq!(versions(&app).await, 1, "nothing imported before confirmation");
+    assert_eq!(
+        versions(&app).await,
+        1,
+        "nothing imported before confirmation"
+    );
     for text in [
         "Rien n'a encore été importé.".to_owned(),
         "Différence avec la version en vigueur (1)".to_owned(),
@@ -181,7 +191,11 @@ async fn the_page_shows_the_impact_and_imports_only_once_confirmed() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains("importez à nouveau le fichier"), "{}", r.body);
+    assert!(
+        r.body.contains("importez à nouveau le fichier"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("id=\"fichier-erreur\""));
     // The right id with another SHA-256 too.
     let r = admin
@@ -216,13 +230,200 @@ async fn the_page_shows_the_impact_and_imports_only_once_confirmed() {
             &[("staging", &staging), ("sha256", &sha)],
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a staging is used once");
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a staging is used once"
+    );
     assert_eq!(versions(&app).await, 2);
     // The staged file is gone from the blob store.
     let staged = app
         .blobs
-        .list(Some(&preuves_storage::BlobKey::parse("rem-staging").unwrap()))
+        .list(Some(
+            &preuves_storage::BlobKey::parse("rem-staging").unwrap(),
+        ))
         .await
         .unwrap();
     assert!(staged.is_empty(), "{staged:?}");
+}
+
+#[tokio::test]
+async fn the_api_returns_the_impact_then_imports_on_confirmation() {
+    let app = TestApp::new().await;
+    let (_, draft, filed) = world(&app).await;
+    let (_, api) = admin(&app).await;
+    let file = modified_rem();
+
+    let r = api_upload(
+        &api,
+        multipart(
+            &[("dispositif", "DUI-MS"), ("label", "2026-09")],
+            Some(("REM-DUI-MS.csv", &file)),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        versions(&app).await,
+        1,
+        "nothing imported before confirmation"
+    );
+    let p = &r.json;
+    assert_eq!(p["label"], "2026-09");
+    assert_eq!(p["requirements"], 113);
+    assert!(p["impact_unavailable"].is_null());
+    let i = &p["impact"];
+    assert_eq!(i["base_label"], "1");
+    let d = &i["diff"];
+    assert_eq!(
+        (d["old_count"].as_u64(), d["new_count"].as_u64()),
+        (Some(113), Some(113))
+    );
+    assert_eq!(d["unchanged"], 111);
+    assert_eq!(d["added"], json!(["USA.99"]));
+    assert_eq!(d["removed"], json!(["ANN.01"]));
+    assert_eq!(
+        d["changed"],
+        json!([{
+            "id": "INS.01",
+            "fields": ["socle"],
+            "socle_before": "SC.INS.01",
+            "socle_after": "SC.INS.99",
+            "profile_before": null,
+            "profile_after": null,
+        }])
+    );
+    let candidatures = i["candidatures"].as_array().unwrap();
+    assert_eq!(candidatures.len(), 2);
+    let d = candidatures.iter().find(|c| c["id"] == draft).unwrap();
+    assert_eq!(d["status"], "draft");
+    assert_eq!(d["filed"], false);
+    assert_eq!(
+        d["plan_delta"],
+        json!({
+            "to_deposit_before": 36,
+            "to_deposit_after": 38,
+            "masked_before": 32,
+            "masked_after": 30,
+            "become_to_deposit": ["INS.01"],
+            "become_masked": [],
+            "appear_to_deposit": ["USA.99"],
+            "appear_masked": [],
+            "disappear": ["ANN.01"],
+        })
+    );
+    let f = candidatures.iter().find(|c| c["id"] == filed).unwrap();
+    assert_eq!(f["status"], "submitted");
+    assert_eq!(f["filed"], true);
+    assert!(f["plan_delta"].is_null());
+    assert_eq!(
+        i["referencings"],
+        json!([{
+            "nru": NRU,
+            "dispositif": {"code": "DPI", "wave": 2},
+            "vendor": "Éditeur Impact",
+            "solution": format!("Solution {NRU}"),
+            "common_before": 32,
+            "common_after": 30,
+        }])
+    );
+    assert_eq!(i["referencings_unchanged"], 0);
+
+    // Unknown, mistyped or malformed stagings are refused; nothing is imported.
+    let staging = p["staging"]["id"].as_str().unwrap().to_owned();
+    let sha = p["staging"]["sha256"].as_str().unwrap().to_owned();
+    let confirm = |staging: String, sha256: String| {
+        let api = &api;
+        async move {
+            api.post(
+                "/api/v1/admin/rem-imports/confirm",
+                &json!({"staging": staging, "sha256": sha256}),
+            )
+            .await
+        }
+    };
+    confirm("f".repeat(32), sha.clone())
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_staging");
+    confirm(staging.clone(), "a".repeat(64))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_staging");
+    let r = confirm(String::new(), "x".to_owned()).await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert_eq!(versions(&app).await, 1);
+
+    let r = confirm(staging.clone(), sha.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["label"], "2026-09");
+    assert_eq!(r.json["sha256"], sha.as_str());
+    assert_eq!(r.json["current"], true);
+    assert_eq!(versions(&app).await, 2);
+    confirm(staging, sha)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_staging");
+}
+
+#[tokio::test]
+async fn an_analysis_made_stale_by_another_import_is_refused() {
+    let app = TestApp::new().await;
+    let (_, api) = admin(&app).await;
+    let file = modified_rem();
+    let first = api_upload(
+        &api,
+        multipart(&[("dispositif", "DUI-MS")], Some(("REM-a.csv", &file))),
+    )
+    .await;
+    let second = api_upload(
+        &api,
+        multipart(&[("dispositif", "DUI-MS")], Some(("REM-b.csv", &file))),
+    )
+    .await;
+    let r = crate::api_admin::confirm(&api, &second.json).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    crate::api_admin::confirm(&api, &first.json)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "stale_analysis");
+    assert_eq!(versions(&app).await, 2);
+}
+
+#[tokio::test]
+async fn an_unreadable_version_in_force_says_so_and_still_allows_the_import() {
+    let app = TestApp::new().await;
+    // The version in force, damaged in the database: one requirement's scenarios unreadable.
+    sqlx::query(
+        "UPDATE requirements SET scenarios = 'not json' WHERE requirement_code = 'USA.01' \
+         AND rem_version_id = (SELECT MAX(v.id) FROM rem_versions v JOIN dispositifs d \
+         ON d.id = v.dispositif_id WHERE d.code = 'DUI-MS')",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let mut admin = app.signed_in("admin@example.fr", Role::Admin, None).await;
+    let preview = upload(&mut admin, "DUI-MS", "REM.csv", &modified_rem()).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let b = &preview.body;
+    assert!(b.contains("id=\"impact-indisponible\""), "{b}");
+    assert!(b.contains("pas pu être relue"), "{b}");
+    assert!(b.contains("import reste possible."));
+    assert!(!b.contains("id=\"compteurs\""));
+    let (_, api) = crate::api_admin::admin(&app).await;
+    let r = api_upload(
+        &api,
+        multipart(
+            &[("dispositif", "DUI-MS")],
+            Some(("REM.csv", &modified_rem())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.json["impact"].is_null());
+    assert_eq!(
+        r.json["impact_unavailable"]["code"],
+        "rem_in_force_unreadable"
+    );
+
+    // The import itself does not need the old version.
+    let r = confirm(&mut admin, &preview).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(versions(&app).await, 2);
 }

@@ -149,7 +149,11 @@ impl PlanDelta {
             }
         }
         for e in &old.entries {
-            if !new.entries.iter().any(|n| n.requirement.id == e.requirement.id) {
+            if !new
+                .entries
+                .iter()
+                .any(|n| n.requirement.id == e.requirement.id)
+            {
                 delta
                     .disappear
                     .push((e.requirement.id.clone(), !e.status.is_masked()));
@@ -185,11 +189,7 @@ pub(crate) async fn analyse(
     rem: &Rem,
 ) -> Result<Result<Impact, NoImpact>, AppError> {
     let db = &state.db;
-    let Some(base) = db
-        .find_dispositif(key)
-        .await?
-        .and_then(|d| d.current_rem)
-    else {
+    let Some(base) = db.find_dispositif(key).await?.and_then(|d| d.current_rem) else {
         return Ok(Err(NoImpact::NoVersionInForce));
     };
     let current = match state.catalogues.get(db, None).await {
@@ -243,7 +243,8 @@ pub(crate) async fn analyse(
         });
     }
 
-    let (reuse, reuse_unchanged) = reuse_changes(&current, &next, key, db.list_referencings(None).await?);
+    let (reuse, reuse_unchanged) =
+        reuse_changes(&current, &next, key, db.list_referencings(None).await?);
     Ok(Ok(Impact {
         base,
         diff,

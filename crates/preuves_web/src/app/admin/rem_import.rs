@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, Timestamp, constraints};
 use preuves_domain::{DispositifCode, DispositifKey, RemVersionLabel, Wave};
-use preuves_import::{ImportFailure, RemImport, Issue};
+use preuves_import::{ImportFailure, Issue, RemImport};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -343,8 +343,9 @@ pub(crate) async fn preview(
             return Err(label_taken(l.as_str()));
         }
         Some(l) => l,
-        None => default_label(&versions)
-            .ok_or_else(|| AppError::internal("no version label left"))?,
+        None => {
+            default_label(&versions).ok_or_else(|| AppError::internal("no version label left"))?
+        }
     };
     let impact = analyse(state, &key, &label, &imported.rem).await?;
     let meta = StagedUpload {
