@@ -427,3 +427,153 @@ async fn an_unreadable_version_in_force_says_so_and_still_allows_the_import() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(versions(&app).await, 2);
 }
+
+/// The real RIS REM of 2023 with `AC/va1.01` removed, `ANN/va1.99` added (a copy of
+/// `ANN/va1.02`'s row under a new socle id), `ANN/va1.01`'s socle id changed and `ANN/va1.03`'s
+/// text reworded (the modifications of `preuves rem diff`'s real-data test).
+fn modified_real_ris(source: &std::path::Path) -> Vec<u8> {
+    let mut reader = csv::Reader::from_path(source).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (id, text, scenario, proof, socle) = (
+        col("ID"),
+        col("Exigence"),
+        col("N° scénario"),
+        col("N° preuve"),
+        col("Exigence socle"),
+    );
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&headers).unwrap();
+    for record in reader.records() {
+        let mut row: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        match row[id].as_str() {
+            "AC/va1.01" => continue,
+            "ANN/va1.01" => row[socle] = "SC.ANN/va1.77".to_owned(),
+            "ANN/va1.03" => row[text].push_str(" Cette phrase est nouvelle."),
+            "ANN/va1.02" => {
+                writer.write_record(&row).unwrap();
+                row[id] = "ANN/va1.99".to_owned();
+                row[scenario] = "ANN/va1.99.01".to_owned();
+                row[proof] = "ANN/va1.99.01.01".to_owned();
+                row[socle] = "SC.ANN/va1.99".to_owned();
+            }
+            _ => {}
+        }
+        writer.write_record(&row).unwrap();
+    }
+    writer.into_inner().unwrap()
+}
+
+#[tokio::test]
+async fn the_real_ris_rem_against_a_modified_copy() {
+    let Some(dir) = std::env::var_os("PREUVES_REAL_DATA").map(std::path::PathBuf::from) else {
+        eprintln!(
+            "skipped: the_real_ris_rem_against_a_modified_copy: PREUVES_REAL_DATA is not set"
+        );
+        return;
+    };
+    let app = TestApp::with_catalogue(&dir.join("catalogue.toml")).await;
+    let ris = DispositifKey {
+        code: DispositifCode::parse("RIS").unwrap(),
+        wave: Wave::Two,
+    };
+    // A vendor holding a DPI referencing (Général only) with a draft on RIS citing it.
+    let org = app.organisation("Éditeur Impact", SIREN).await;
+    referencing(&app, NRU, org, "DPI", Wave::Two).await;
+    let solution = app
+        .db
+        .create_solution(
+            org,
+            &SolutionFields {
+                name: "Solution Impact".to_owned(),
+                main_component: "core".to_owned(),
+                versions: vec!["5.0".to_owned()],
+                commercial_names: vec!["Solution Impact".to_owned()],
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let draft = app
+        .db
+        .create_candidature(
+            org,
+            &ris,
+            &AdministrativeStep {
+                solution: solution.id,
+                optional_profiles: vec![],
+                version: Version::parse("5.0").unwrap(),
+                nrus: vec![Nru::parse(NRU).unwrap()],
+                additional_components: vec![],
+                commercial_names: vec!["Solution Impact".to_owned()],
+                honour_statement: None,
+            },
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+
+    let (_, api) = admin(&app).await;
+    let file = modified_real_ris(&dir.join("REM-RIS-Va2.csv"));
+    let r = api_upload(
+        &api,
+        multipart(
+            &[("dispositif", "RIS")],
+            Some(("REM-RIS-Va2-modifie.csv", &file)),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let i = &r.json["impact"];
+    let d = &i["diff"];
+    assert_eq!(
+        (d["old_count"].as_u64(), d["new_count"].as_u64()),
+        (Some(246), Some(246))
+    );
+    assert_eq!(d["added"], json!(["ANN/va1.99"]));
+    assert_eq!(d["removed"], json!(["AC/va1.01"]));
+    assert_eq!(d["unchanged"], 243);
+    let changed: Vec<(&str, &serde_json::Value)> = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), &c["fields"]))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("ANN/va1.01", &json!(["socle"])),
+            ("ANN/va1.03", &json!(["text"]))
+        ]
+    );
+    // The draft's 197 Général requirements: 80 common with the DPI referencing, 79 after.
+    assert_eq!(
+        i["candidatures"],
+        json!([{
+            "id": draft.id.0,
+            "vendor": "Éditeur Impact",
+            "solution": "Solution Impact",
+            "status": "draft",
+            "filed": false,
+            "plan_delta": {
+                "to_deposit_before": 117,
+                "to_deposit_after": 118,
+                "masked_before": 80,
+                "masked_after": 79,
+                "become_to_deposit": ["ANN/va1.01"],
+                "become_masked": [],
+                "appear_to_deposit": ["ANN/va1.99"],
+                "appear_masked": [],
+                "disappear": ["AC/va1.01"],
+            },
+            "refusals": [],
+        }])
+    );
+    assert_eq!(i["referencings"][0]["common_before"], 80);
+    assert_eq!(i["referencings"][0]["common_after"], 79);
+    assert_eq!(app.db.list_rem_versions(&ris).await.unwrap().len(), 1);
+    let r = crate::api_admin::confirm(&api, &r.json).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["requirements"], 246);
+    assert_eq!(app.db.list_rem_versions(&ris).await.unwrap().len(), 2);
+}
