@@ -1,7 +1,7 @@
 //! Build script: embeds the user guide's screenshots (`docs/screenshots/*.png`) in the binary.
 //!
 //! It writes `$OUT_DIR/guide_captures.rs`, a sorted table of `(name, bytes)` with one
-//! `include_bytes!` per PNG file, read by `routes::guide`. A missing folder gives an empty table
+//! `include_bytes!` per PNG file, read by `guide`. A missing folder gives an empty table
 //! (the guide's images answer 404), never a build failure.
 
 use std::fmt::Write as _;

@@ -115,7 +115,7 @@ pub(crate) async fn create_user(args: CreateUserArgs) -> Result<(), Failure> {
         )
         .await
         .map_err(|e| {
-            if e.is_conflict_on(preuves_db::constraints::USER_EMAIL) {
+            if e.is_conflict(preuves_db::UniqueConstraint::UserEmail) {
                 Failure::input(format!("Un compte existe déjà pour {}.", args.email))
             } else {
                 Failure::unexpected(e)

@@ -1,267 +1,226 @@
-//! The backup archive's container: a POSIX tar file (ustar), written and read here so that a
-//! backup is one ordinary file that `tar tvf` lists and `tar xf` extracts.
+//! The backup archive's container: a POSIX tar file (ustar), written and read with the `tar`
+//! crate, so that a backup is one ordinary file that `tar tvf` lists and `tar xf` extracts.
 //!
 //! Only what backups need: regular files, names up to 255 bytes (split between the ustar `name`
 //! and `prefix` fields), sizes in octal or, from 8 GiB, in the base-256 form GNU tar and
-//! libarchive read. The reader refuses anything else (links, devices, folders, bad checksums),
-//! so a crafted archive cannot make a restore write outside the places it chooses itself.
+//! libarchive read. The reader refuses anything else: an entry that is not a regular file
+//! (links, devices, folders, long-name or pax extension headers), a name that is absolute or
+//! has a `..` or `.` segment, a bad checksum, an archive cut short. It never writes anything
+//! itself: a restore maps the few names it knows to destinations it chooses, and never joins an
+//! entry's name to a path.
 
+use std::cell::Cell;
 use std::io::{self, Read, Write};
+use std::path::{Component, Path};
+use std::rc::Rc;
+
+use tar::{EntryType, Header};
 
 /// The size of a tar block.
-const BLOCK: usize = 512;
-
-/// The largest size the 11 octal digits of the size field hold (8 GiB - 1).
-const MAX_OCTAL_SIZE: u64 = 0o77_777_777_777;
+const BLOCK: u64 = 512;
 
 /// Writes entries to a tar stream; [`TarWriter::finish`] writes the end-of-archive marker.
 pub(crate) struct TarWriter<W: Write> {
-    out: W,
+    builder: tar::Builder<W>,
 }
 
 impl<W: Write> TarWriter<W> {
     pub(crate) fn new(out: W) -> Self {
-        Self { out }
+        Self {
+            builder: tar::Builder::new(out),
+        }
     }
 
     /// Writes the header of a regular file of `size` bytes named `name`; exactly `size` bytes
     /// must then be given to [`TarWriter::write_data`], then [`TarWriter::end_entry`] called.
+    /// (The content comes from an asynchronous stream, which `tar::Builder::append` cannot
+    /// read, hence the three steps.)
     pub(crate) fn start_entry(&mut self, name: &str, size: u64, mtime: u64) -> io::Result<()> {
         let header = header(name, size, mtime)?;
-        self.out.write_all(&header)
+        self.builder.get_mut().write_all(header.as_bytes())
     }
 
     /// Writes part of the current entry's content.
     pub(crate) fn write_data(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.write_all(bytes)
+        self.builder.get_mut().write_all(bytes)
     }
 
     /// Pads the entry of `size` bytes to a whole block.
     pub(crate) fn end_entry(&mut self, size: u64) -> io::Result<()> {
-        let rest = (size % BLOCK as u64) as usize;
-        if rest != 0 {
-            self.out.write_all(&[0; BLOCK][..BLOCK - rest])?;
-        }
-        Ok(())
+        let padding = (BLOCK - size % BLOCK) % BLOCK;
+        io::copy(&mut io::repeat(0).take(padding), self.builder.get_mut()).map(|_| ())
     }
 
     /// A whole entry held in memory.
     pub(crate) fn entry(&mut self, name: &str, bytes: &[u8], mtime: u64) -> io::Result<()> {
-        self.start_entry(name, bytes.len() as u64, mtime)?;
-        self.write_data(bytes)?;
-        self.end_entry(bytes.len() as u64)
+        let header = header(name, bytes.len() as u64, mtime)?;
+        self.builder.append(&header, bytes)
     }
 
     /// Writes the two zero blocks that end an archive and gives the output back.
-    pub(crate) fn finish(mut self) -> io::Result<W> {
-        self.out.write_all(&[0; 2 * BLOCK])?;
-        Ok(self.out)
+    pub(crate) fn finish(self) -> io::Result<W> {
+        self.builder.into_inner()
     }
 }
 
-/// The 512-byte ustar header of a regular file.
-fn header(name: &str, size: u64, mtime: u64) -> io::Result<[u8; BLOCK]> {
-    let mut h = [0u8; BLOCK];
-    let (prefix, base) = split_name(name)?;
-    h[..base.len()].copy_from_slice(base.as_bytes());
-    octal(&mut h[100..108], 0o644);
-    octal(&mut h[108..116], 0);
-    octal(&mut h[116..124], 0);
-    if size <= MAX_OCTAL_SIZE {
-        octal(&mut h[124..136], size);
-    } else {
-        // Base-256: the high bit of the first byte set, the value big-endian in the rest.
-        h[124] = 0x80;
-        h[128..136].copy_from_slice(&size.to_be_bytes());
-    }
-    octal(&mut h[136..148], mtime.min(MAX_OCTAL_SIZE));
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[345..345 + prefix.len()].copy_from_slice(prefix.as_bytes());
-    // The checksum is computed with its own field as spaces.
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    let digits = format!("{sum:06o}\0 ");
-    h[148..156].copy_from_slice(digits.as_bytes());
-    Ok(h)
+/// The ustar header of a regular file: `tar` splits a long name between `prefix` and `name`
+/// and refuses one that does not fit, an empty one, an absolute one or one with `..`.
+fn header(name: &str, size: u64, mtime: u64) -> io::Result<Header> {
+    let mut header = Header::new_ustar();
+    header.set_path(name)?;
+    header.set_entry_type(EntryType::Regular);
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(mtime);
+    header.set_cksum();
+    Ok(header)
 }
 
-/// Splits a name into the ustar `prefix` (up to 155 bytes) and `name` (up to 100 bytes) at a
-/// `/`.
-fn split_name(name: &str) -> io::Result<(&str, &str)> {
-    if name.is_empty() || name.contains('\0') {
-        return Err(invalid(format!("invalid entry name {name:?}")));
-    }
-    if name.len() <= 100 {
-        return Ok(("", name));
-    }
-    name.match_indices('/')
-        .map(|(i, _)| (&name[..i], &name[i + 1..]))
-        .find(|(prefix, base)| prefix.len() <= 155 && base.len() <= 100 && !base.is_empty())
-        .ok_or_else(|| invalid(format!("entry name too long for a tar archive: {name}")))
-}
-
-/// Writes `value` as zero-padded octal digits followed by a NUL, filling `field`.
-fn octal(field: &mut [u8], value: u64) {
-    let width = field.len() - 1;
-    let digits = format!("{value:0width$o}");
-    field[..width].copy_from_slice(&digits.as_bytes()[digits.len() - width..]);
-    field[width] = 0;
-}
-
-fn invalid(message: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message)
-}
-
-/// An entry's header, as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct EntryHeader {
-    /// The full name (`prefix/name`).
-    pub(crate) name: String,
-    /// The content's size in bytes.
-    pub(crate) size: u64,
-}
-
-/// Reads a tar stream entry by entry.
+/// Reads a tar stream; [`TarReader::entries`] walks it.
 pub(crate) struct TarReader<R: Read> {
-    input: R,
-    /// Bytes of the current entry not read yet, and its padding.
-    remaining: u64,
-    padding: u64,
+    archive: tar::Archive<EndWatch<R>>,
+    /// Whether the input ran out: at the end of the entries, it means no end-of-archive marker.
+    input_ended: Rc<Cell<bool>>,
 }
 
 impl<R: Read> TarReader<R> {
     pub(crate) fn new(input: R) -> Self {
+        let input_ended = Rc::new(Cell::new(false));
+        let watched = EndWatch {
+            inner: input,
+            ended: Rc::clone(&input_ended),
+        };
         Self {
-            input,
-            remaining: 0,
-            padding: 0,
+            archive: tar::Archive::new(watched),
+            input_ended,
         }
     }
 
-    /// The next entry's header, skipping what is left of the current one; `None` at the end
-    /// of the archive. Anything but a regular file is an error.
-    pub(crate) fn next_entry(&mut self) -> io::Result<Option<EntryHeader>> {
-        let skip = self.remaining + self.padding;
-        if skip > 0 {
-            let skipped = io::copy(&mut (&mut self.input).take(skip), &mut io::sink())?;
-            if skipped != skip {
-                return Err(truncated());
-            }
-            self.remaining = 0;
-            self.padding = 0;
-        }
-        let mut h = [0u8; BLOCK];
-        if !read_full(&mut self.input, &mut h)? {
-            // An archive cut right after an entry: no end marker.
-            return Err(truncated());
-        }
-        if h.iter().all(|&b| b == 0) {
-            return Ok(None);
-        }
-        let stored =
-            parse_octal(&h[148..156]).ok_or_else(|| invalid("bad checksum field".into()))?;
-        let mut copy = h;
-        copy[148..156].copy_from_slice(b"        ");
-        let sum: u64 = copy.iter().map(|&b| u64::from(b)).sum();
-        if sum != stored {
-            return Err(invalid(
-                "a header's checksum does not match: not a tar archive, or a damaged one".into(),
-            ));
-        }
-        if !matches!(h[156], b'0' | 0) {
+    /// The entries, in order (once per reader).
+    pub(crate) fn entries(&mut self) -> io::Result<Entries<'_, R>> {
+        Ok(Entries {
+            // Raw: extension headers (long names, pax) are entries of their own, refused below,
+            // so every name read is the one in a plain ustar header.
+            inner: self.archive.entries()?.raw(true),
+            input_ended: Rc::clone(&self.input_ended),
+        })
+    }
+}
+
+/// The entries of a [`TarReader`].
+pub(crate) struct Entries<'a, R: Read> {
+    inner: tar::Entries<'a, EndWatch<R>>,
+    input_ended: Rc<Cell<bool>>,
+}
+
+impl<'a, R: Read> Entries<'a, R> {
+    /// The next entry, skipping what is left of the previous one (which must not be read
+    /// afterwards); `None` at the end-of-archive marker. Anything but a regular file with a
+    /// relative name is an error.
+    pub(crate) fn next_entry(&mut self) -> io::Result<Option<Entry<'a, R>>> {
+        let Some(entry) = self.inner.next().transpose()? else {
+            return if self.input_ended.get() {
+                // Cut right after an entry: no end marker.
+                Err(truncated())
+            } else {
+                Ok(None)
+            };
+        };
+        let kind = entry.header().entry_type();
+        if kind != EntryType::Regular {
             return Err(invalid(format!(
                 "entry of type {:?}: only regular files are expected",
-                char::from(h[156])
+                char::from(kind.as_byte())
             )));
         }
-        let size = if h[124] & 0x80 != 0 {
-            if h[124..128].iter().skip(1).any(|&b| b != 0) || h[124] != 0x80 {
-                return Err(invalid("entry size out of range".into()));
-            }
-            u64::from_be_bytes(h[128..136].try_into().map_err(|_| truncated())?)
-        } else {
-            parse_octal(&h[124..136]).ok_or_else(|| invalid("bad size field".into()))?
-        };
-        let text = |field: &[u8]| -> io::Result<String> {
-            let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-            String::from_utf8(field[..end].to_vec())
-                .map_err(|_| invalid("entry name is not UTF-8".into()))
-        };
-        let base = text(&h[..100])?;
-        let prefix = if &h[257..262] == b"ustar" {
-            text(&h[345..500])?
-        } else {
-            String::new()
-        };
-        let name = if prefix.is_empty() {
-            base
-        } else {
-            format!("{prefix}/{base}")
-        };
-        self.remaining = size;
-        self.padding = (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64;
-        Ok(Some(EntryHeader { name, size }))
+        let name = std::str::from_utf8(&entry.path_bytes())
+            .map_err(|_| invalid("entry name is not UTF-8".into()))?
+            .to_owned();
+        check_name(&name)?;
+        let remaining = entry.header().entry_size()?;
+        Ok(Some(Entry {
+            inner: entry,
+            name,
+            remaining,
+        }))
     }
+}
 
-    /// Reads up to `buf.len()` bytes of the current entry; 0 at its end.
-    pub(crate) fn read_data(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 || buf.is_empty() {
-            return Ok(0);
-        }
-        let want = usize::try_from(self.remaining).map_or(buf.len(), |r| r.min(buf.len()));
-        let n = self.input.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(truncated());
-        }
-        self.remaining -= n as u64;
-        Ok(n)
+/// Refuses a name that could lead out of a folder if it ever were joined to one.
+fn check_name(name: &str) -> io::Result<()> {
+    let plain = !name.is_empty()
+        && !name.contains('\\')
+        && Path::new(name)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+        // `components` drops inner `.` segments; they are refused all the same.
+        && !name.split('/').any(|segment| segment == ".");
+    if plain {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "entry name {name:?}: only relative names without `.` or `..` are expected"
+        )))
     }
+}
 
-    /// Reads the whole current entry, refusing one larger than `limit` bytes.
+/// A regular file of the archive, read through [`Read`].
+pub(crate) struct Entry<'a, R: Read> {
+    inner: tar::Entry<'a, EndWatch<R>>,
+    /// The full name (`prefix/name`).
+    pub(crate) name: String,
+    /// Bytes not read yet.
+    remaining: u64,
+}
+
+impl<R: Read> Entry<'_, R> {
+    /// Reads the whole entry, refusing one larger than `limit` bytes.
     pub(crate) fn read_to_vec(&mut self, limit: u64) -> io::Result<Vec<u8>> {
         if self.remaining > limit {
             return Err(invalid(format!("entry larger than {limit} bytes")));
         }
-        let mut out = vec![0; usize::try_from(self.remaining).map_err(|_| truncated())?];
-        let mut filled = 0;
-        while filled < out.len() {
-            filled += self.read_data(&mut out[filled..])?;
-        }
+        let mut out = Vec::with_capacity(usize::try_from(self.remaining).unwrap_or(0));
+        self.read_to_end(&mut out)?;
         Ok(out)
     }
 }
 
-/// Fills `buf`; `false` if the input ended before its first byte, an error if in its middle.
-fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match input.read(&mut buf[filled..]) {
-            Ok(0) if filled == 0 => return Ok(false),
-            Ok(0) => return Err(truncated()),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+impl<R: Read> Read for Entry<'_, R> {
+    /// Like the entry's own reader, except that an archive ending inside the entry is an
+    /// error, not a short file.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
         }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            return Err(truncated());
+        }
+        self.remaining = self.remaining.saturating_sub(n as u64);
+        Ok(n)
     }
-    Ok(true)
 }
 
-/// An octal field: digits, possibly surrounded by spaces, ended by NUL or space.
-fn parse_octal(field: &[u8]) -> Option<u64> {
-    let text: Vec<u8> = field
-        .iter()
-        .copied()
-        .skip_while(|&b| b == b' ')
-        .take_while(|&b| b != 0 && b != b' ')
-        .collect();
-    if text.is_empty() || !text.iter().all(|b| (b'0'..=b'7').contains(b)) {
-        return None;
+/// The archive's input, noting when it runs out.
+struct EndWatch<R> {
+    inner: R,
+    ended: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for EndWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended.set(true);
+        }
+        Ok(n)
     }
-    text.iter().try_fold(0u64, |acc, &b| {
-        acc.checked_mul(8)?.checked_add(u64::from(b - b'0'))
-    })
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
 fn truncated() -> io::Error {
@@ -272,6 +231,9 @@ fn truncated() -> io::Error {
 mod tests {
     use super::*;
 
+    /// The largest size the 11 octal digits of the size field hold (8 GiB - 1).
+    const MAX_OCTAL_SIZE: u64 = 0o77_777_777_777;
+
     fn archive(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut w = TarWriter::new(Vec::new());
         for (name, bytes) in entries {
@@ -280,22 +242,75 @@ mod tests {
         w.finish().unwrap()
     }
 
+    /// An archive of one entry whose header is `header` (its checksum recomputed) and whose
+    /// content is `content`, written without the writer's checks.
+    fn crafted(mut header: Header, content: &[u8]) -> Vec<u8> {
+        header.set_size(content.len() as u64);
+        header.set_cksum();
+        let mut bytes = header.as_bytes().to_vec();
+        bytes.extend_from_slice(content);
+        bytes.resize(bytes.len().next_multiple_of(BLOCK as usize) + 1024, 0);
+        bytes
+    }
+
+    /// A regular file's header whose name field holds `name` as is.
+    fn named(name: &str) -> Header {
+        let mut h = header("placeholder", 0, 0).unwrap();
+        let field = &mut h.as_old_mut().name;
+        field.fill(0);
+        field[..name.len()].copy_from_slice(name.as_bytes());
+        h
+    }
+
+    /// An entry's name and size, as its header gives them.
+    fn described(e: &Entry<'_, &[u8]>) -> (String, u64) {
+        (e.name.clone(), e.inner.size())
+    }
+
+    fn first_entry(bytes: &[u8]) -> io::Result<Option<(String, u64)>> {
+        let mut r = TarReader::new(bytes);
+        let mut entries = r.entries()?;
+        Ok(entries.next_entry()?.as_ref().map(described))
+    }
+
     #[test]
     fn round_trip_with_padding_and_long_names() {
         let long = format!("blobs/{}/{}", "a".repeat(120), "b".repeat(90));
         let big = vec![7u8; 1500];
         let bytes = archive(&[("m.json", b"{}"), (&long, &big), ("empty", b"")]);
-        assert_eq!(bytes.len() % BLOCK, 0);
+        assert_eq!(bytes.len() % BLOCK as usize, 0);
         let mut r = TarReader::new(bytes.as_slice());
-        let e = r.next_entry().unwrap().unwrap();
-        assert_eq!((e.name.as_str(), e.size), ("m.json", 2));
-        assert_eq!(r.read_to_vec(10).unwrap(), b"{}");
-        let e = r.next_entry().unwrap().unwrap();
-        assert_eq!((e.name.as_str(), e.size), (long.as_str(), 1500));
+        let mut entries = r.entries().unwrap();
+        let mut e = entries.next_entry().unwrap().unwrap();
+        assert_eq!(described(&e), ("m.json".to_owned(), 2));
+        assert_eq!(e.read_to_vec(10).unwrap(), b"{}");
+        let e = entries.next_entry().unwrap().unwrap();
+        assert_eq!(described(&e), (long.clone(), 1500));
         // Not reading an entry skips it.
-        let e = r.next_entry().unwrap().unwrap();
-        assert_eq!((e.name.as_str(), e.size), ("empty", 0));
-        assert_eq!(r.next_entry().unwrap(), None);
+        let e = entries.next_entry().unwrap().unwrap();
+        assert_eq!(described(&e), ("empty".to_owned(), 0));
+        assert!(entries.next_entry().unwrap().is_none());
+    }
+
+    #[test]
+    fn streamed_entries_are_padded() {
+        let mut w = TarWriter::new(Vec::new());
+        w.start_entry("a", 700, 0).unwrap();
+        w.write_data(&[1; 300]).unwrap();
+        w.write_data(&[2; 400]).unwrap();
+        w.end_entry(700).unwrap();
+        w.entry("b", b"x", 0).unwrap();
+        let bytes = w.finish().unwrap();
+        assert_eq!(bytes.len(), 512 + 1024 + 512 + 512 + 1024);
+        let mut r = TarReader::new(bytes.as_slice());
+        let mut entries = r.entries().unwrap();
+        let mut a = entries.next_entry().unwrap().unwrap();
+        let content = a.read_to_vec(1000).unwrap();
+        assert_eq!((content.len(), content[299], content[300]), (700, 1, 2));
+        assert!(a.read_to_vec(0).unwrap().is_empty(), "nothing left");
+        let mut b = entries.next_entry().unwrap().unwrap();
+        assert_eq!(b.read_to_vec(10).unwrap(), b"x");
+        assert!(entries.next_entry().unwrap().is_none());
     }
 
     #[test]
@@ -303,43 +318,98 @@ mod tests {
         assert!(header(&"x".repeat(101), 0, 0).is_err());
         assert!(header(&format!("{}/{}", "p".repeat(156), "n"), 0, 0).is_err());
         assert!(header("", 0, 0).is_err());
+        // Nor can the writer be made to write a name that leads elsewhere.
+        assert!(header("../x", 0, 0).is_err());
+        assert!(header("/etc/x", 0, 0).is_err());
     }
 
     #[test]
     fn sizes_beyond_8_gib_use_base_256() {
         let h = header("big", MAX_OCTAL_SIZE + 1, 0).unwrap();
-        let mut input = h.to_vec();
+        assert_eq!(h.as_bytes()[124], 0x80, "base-256 marker");
+        let mut input = h.as_bytes().to_vec();
         input.extend_from_slice(&[0; 1024]);
         let mut r = TarReader::new(input.as_slice());
-        assert_eq!(r.next_entry().unwrap().unwrap().size, MAX_OCTAL_SIZE + 1);
+        let mut entries = r.entries().unwrap();
+        let e = entries.next_entry().unwrap().unwrap();
+        assert_eq!(described(&e).1, MAX_OCTAL_SIZE + 1);
     }
 
     #[test]
     fn damage_is_detected() {
         let mut bytes = archive(&[("a", b"hello")]);
         bytes[0] = b'b';
-        assert!(TarReader::new(bytes.as_slice()).next_entry().is_err());
+        assert!(first_entry(&bytes).is_err());
         let bytes = archive(&[("a", b"hello")]);
         // Cut in the middle of the content, and right after the entry.
-        let mut r = TarReader::new(&bytes[..BLOCK + 3]);
-        r.next_entry().unwrap();
-        assert!(r.read_to_vec(10).is_err());
-        let mut r = TarReader::new(&bytes[..2 * BLOCK]);
-        r.next_entry().unwrap();
-        assert!(r.next_entry().is_err());
-        assert!(TarReader::new(&b"not a tar"[..]).next_entry().is_err());
+        let cut = &bytes[..BLOCK as usize + 3];
+        let mut r = TarReader::new(cut);
+        let mut entries = r.entries().unwrap();
+        let mut e = entries.next_entry().unwrap().unwrap();
+        assert!(e.read_to_vec(10).is_err());
+        let cut = &bytes[..2 * BLOCK as usize];
+        let mut r = TarReader::new(cut);
+        let mut entries = r.entries().unwrap();
+        entries.next_entry().unwrap();
+        assert!(entries.next_entry().is_err());
+        assert!(first_entry(b"not a tar").is_err());
     }
 
     #[test]
     fn links_are_refused() {
         let mut h = header("evil", 0, 0).unwrap();
-        h[156] = b'2';
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        let mut input = h.to_vec();
-        input.extend_from_slice(&[0; 1024]);
-        assert!(TarReader::new(input.as_slice()).next_entry().is_err());
+        h.set_entry_type(EntryType::Symlink);
+        h.set_link_name("/etc/passwd").unwrap();
+        assert!(first_entry(&crafted(h, b"")).is_err());
+        let mut h = header("evil", 0, 0).unwrap();
+        h.set_entry_type(EntryType::Link);
+        h.set_link_name("preuves.sqlite3").unwrap();
+        assert!(first_entry(&crafted(h, b"")).is_err());
+    }
+
+    #[test]
+    fn devices_folders_and_extension_headers_are_refused() {
+        for kind in [
+            EntryType::Char,
+            EntryType::Block,
+            EntryType::Fifo,
+            EntryType::Directory,
+            EntryType::GNULongName,
+            EntryType::XHeader,
+            EntryType::XGlobalHeader,
+        ] {
+            let mut h = header("x", 0, 0).unwrap();
+            h.set_entry_type(kind);
+            assert!(first_entry(&crafted(h, b"")).is_err(), "{kind:?}");
+        }
+        // The control: the same header as a regular file is read.
+        let h = header("x", 0, 0).unwrap();
+        assert_eq!(
+            first_entry(&crafted(h, b"ok")).unwrap(),
+            Some(("x".to_owned(), 2))
+        );
+    }
+
+    #[test]
+    fn names_leading_elsewhere_are_refused() {
+        for name in [
+            "../evil",
+            "blobs/../../evil",
+            "blobs/a/..",
+            "/etc/cron.d/evil",
+            "./preuves.sqlite3",
+            "blobs/./a",
+            "blobs\\..\\evil",
+        ] {
+            assert!(
+                first_entry(&crafted(named(name), b"x")).is_err(),
+                "{name:?} accepted"
+            );
+        }
+        assert_eq!(
+            first_entry(&crafted(named("blobs/proofs/a"), b"x")).unwrap(),
+            Some(("blobs/proofs/a".to_owned(), 1))
+        );
     }
 
     /// Whatever the bytes, reading gives entries or an error, never a panic (restore reads
@@ -368,10 +438,13 @@ mod tests {
                 }
             }
             let mut r = TarReader::new(bytes.as_slice());
+            let Ok(mut entries) = r.entries() else {
+                continue;
+            };
             for _ in 0..10 {
-                match r.next_entry() {
-                    Ok(Some(_)) => {
-                        let _ = r.read_to_vec(1 << 20);
+                match entries.next_entry() {
+                    Ok(Some(mut entry)) => {
+                        let _ = entry.read_to_vec(1 << 20);
                     }
                     Ok(None) | Err(_) => break,
                 }

@@ -31,7 +31,7 @@
 //! in the restored one).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -553,23 +553,26 @@ pub(crate) async fn restore(args: RestoreArgs) -> Result<(), Failure> {
             args.file.display()
         ))
     })?;
-    let mut tar = TarReader::new(BufReader::with_capacity(CHUNK, archive_file));
+    let mut reader = TarReader::new(BufReader::with_capacity(CHUNK, archive_file));
     let not_ours = |e: std::io::Error| {
         Failure::input(format!(
             "{} n'est pas une sauvegarde preuves lisible : {e}",
             args.file.display()
         ))
     };
-    match tar.next_entry().map_err(not_ours)? {
-        Some(entry) if entry.name == MANIFEST => {}
+    let mut tar = reader.entries().map_err(not_ours)?;
+    let manifest = match tar.next_entry().map_err(not_ours)? {
+        Some(mut entry) if entry.name == MANIFEST => parse_manifest(
+            &entry.read_to_vec(1024 * 1024).map_err(not_ours)?,
+            &args.file,
+        )?,
         _ => {
             return Err(Failure::input(format!(
                 "{} n'est pas une sauvegarde preuves (pas de manifeste {MANIFEST} en tête).",
                 args.file.display()
             )));
         }
-    }
-    let manifest = parse_manifest(&tar.read_to_vec(1024 * 1024).map_err(not_ours)?, &args.file)?;
+    };
 
     // The folder: no server on it, and empty unless --force.
     let _lock = DataDirLock::exclusive(&data_dir)?;
@@ -627,14 +630,16 @@ pub(crate) async fn restore(args: RestoreArgs) -> Result<(), Failure> {
     let mut db_seen = None;
     let mut restored: std::collections::HashMap<String, (u64, String)> =
         std::collections::HashMap::new();
-    while let Some(entry) = tar.next_entry().map_err(not_ours)? {
+    // Each name the archive may hold is mapped to a destination chosen here (the staged
+    // database, a blob key of the staging store); any other name is refused.
+    while let Some(mut entry) = tar.next_entry().map_err(not_ours)? {
         if entry.name == DATABASE && db_seen.is_none() {
             let out = File::create_new(&staged_db)
                 .map_err(io_failure(&staged_db, "création impossible"))?;
             let mut writer = HashingWriter::new(BufWriter::with_capacity(CHUNK, out));
             let mut buf = vec![0; CHUNK];
             loop {
-                let n = tar.read_data(&mut buf).map_err(not_ours)?;
+                let n = entry.read(&mut buf).map_err(not_ours)?;
                 if n == 0 {
                     break;
                 }
@@ -657,15 +662,15 @@ pub(crate) async fn restore(args: RestoreArgs) -> Result<(), Failure> {
                     entry.name
                 ))
             })?;
-            let input = futures_util::stream::unfold(&mut tar, |tar| async move {
+            let input = futures_util::stream::unfold(&mut entry, |entry| async move {
                 let mut buf = vec![0; CHUNK];
-                match tar.read_data(&mut buf) {
+                match entry.read(&mut buf) {
                     Ok(0) => None,
                     Ok(n) => {
                         buf.truncate(n);
-                        Some((Ok(Bytes::from(buf)), tar))
+                        Some((Ok(Bytes::from(buf)), entry))
                     }
-                    Err(e) => Some((Err(e), tar)),
+                    Err(e) => Some((Err(e), entry)),
                 }
             });
             let stored = staging_store

@@ -10,21 +10,11 @@ use std::fmt;
 
 use serde_json::json;
 
-use crate::audit::Actor;
-use crate::sessions::TokenHash;
+use crate::ids::TokenHash;
+use crate::ids::{Actor, ApiTokenId, UserId};
 use crate::time::Timestamp;
-use crate::users::{User, UserId, UserRow};
+use crate::users::{User, UserRow};
 use crate::{Db, DbError, Result};
-
-/// An API token's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ApiTokenId(pub i64);
-
-impl fmt::Display for ApiTokenId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,39 +12,20 @@
 //! transaction also rules out lock-order deadlocks. Triggers refuse `UPDATE` and `DELETE` on
 //! `audit_log`; [`Db::verify_audit_chain`] detects what someone with the power to bypass them did.
 
-use std::fmt;
-
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyConnection, Transaction};
 
+use crate::ids::Actor;
+use crate::text::hex;
 use crate::time::Timestamp;
-use crate::users::UserId;
-use crate::{Db, Result};
+use crate::{Db, DbError, Result};
 
 /// The `prev_hash` of the first entry.
 const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How many entries [`Db::verify_audit_chain`] reads per query.
 const VERIFY_PAGE: i64 = 1000;
-
-/// Who makes a change: a signed-in user, or the platform itself (seeding, maintenance, CLI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Actor {
-    /// A user account.
-    User(UserId),
-    /// The platform, acting on an operator's command or on its own.
-    System,
-}
-
-impl fmt::Display for Actor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::User(id) => write!(f, "user:{}", id.0),
-            Self::System => f.write_str("system"),
-        }
-    }
-}
 
 /// One entry of the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,16 +99,6 @@ fn entry_hash(
     hasher.update(b"\n");
     hasher.update(canonical.as_bytes());
     hex(&hasher.finalize())
-}
-
-/// Lower-case hexadecimal.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// How the chain is broken at [`AuditBreak::entry_id`].
@@ -233,6 +204,47 @@ impl AuditedTx {
         Ok(())
     }
 }
+
+/// `users` joined on an actor column holding [`Actor`]'s text form (`user:42`).
+pub(crate) fn actor_join(alias: &str, column: &str) -> String {
+    format!("LEFT JOIN users {alias} ON {column} = 'user:' || CAST({alias}.id AS TEXT)")
+}
+
+/// One entry of an object's history, for people: who (with their name), when, what, and the
+/// snapshot the audit entry kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// The audit entry's id (its position in the chain).
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// Who ([`Actor`]'s text form: `user:42` or `system`).
+    pub actor: String,
+    /// The user's display name, when the actor is a user.
+    pub actor_name: Option<String>,
+    /// What was done (`candidature.submit`, `proof.verdict`, ...).
+    pub action: String,
+    /// The snapshot of the change.
+    pub details: serde_json::Value,
+}
+
+struct HistoryRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    actor_name: Option<String>,
+    action: String,
+    details: String,
+}
+
+crate::row::impl_from_row!(HistoryRow {
+    id,
+    at,
+    actor,
+    actor_name,
+    action,
+    details
+});
 
 impl Db {
     /// Begins a write transaction holding the audit chain's lock (see the module header).
@@ -352,5 +364,38 @@ impl Db {
             entries: count,
             last_hash: expected_prev,
         }))
+    }
+}
+
+impl Db {
+    /// The history of one object (`"candidature"` and its id, `"referencing"` and its NRU, ...)
+    /// from the audit trail, oldest first, with the acting users' names: a candidature's
+    /// creation, edits, submission, deposits, verdicts, complements, assignment and decision.
+    pub async fn audit_history(
+        &self,
+        object_type: &str,
+        object_id: &str,
+    ) -> Result<Vec<HistoryEntry>> {
+        let rows: Vec<HistoryRow> = sqlx::query_as(&format!(
+            "SELECT a.id, a.at, a.actor, u.display_name AS actor_name, a.action, a.details \
+             FROM audit_log a {} WHERE a.object_type = $1 AND a.object_id = $2 ORDER BY a.id",
+            actor_join("u", "a.actor")
+        ))
+        .bind(object_type)
+        .bind(object_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    id: r.id,
+                    at: Timestamp::from_millis(r.at),
+                    actor: r.actor,
+                    actor_name: r.actor_name,
+                    action: r.action,
+                    details: serde_json::from_str(&r.details).map_err(DbError::corrupt)?,
+                })
+            })
+            .collect()
     }
 }

@@ -13,417 +13,24 @@
 //! Every change runs in one audited transaction; since audited transactions are serialised by
 //! the audit chain's lock, a check followed by its update cannot interleave with another change:
 //! of two concurrent submissions exactly one succeeds, the other gets
-//! [`conflicts::ALREADY_SUBMITTED`].
-
-use std::fmt;
+//! [`WorkflowConflict::AlreadySubmitted`].
 
 use preuves_domain::{
-    AdditionalComponent, Candidature, DispositifCode, DispositifKey, IsoDate, LateEntry, Nru, Plan,
-    Profile, Reason, Refusal, RemVersionLabel, RequirementId, Siren, Version, Wave, compute_plan,
+    CandidatureStatus, DispositifKey, Nru, PlanSnapshot, Refusal, RequirementId, Siren, Wave,
+    WorkflowConflict, check_holder, compute_plan, holder_after, missing_proofs,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::audit::Actor;
-use crate::catalogue::RemVersionId;
-use crate::conflicts::{self, conflict, stale_revision};
-use crate::organisations::OrganisationId;
-use crate::proofs::{missing_proofs, proofs_of};
-use crate::solutions::{SolutionId, json_text};
+use crate::conflicts::Conflict;
+use crate::ids::{Actor, CandidatureId, OrganisationId, SolutionId};
+use crate::solutions::json_text;
+use crate::stored_candidatures::{
+    AdministrativeStep, CandidatureRow, SELECT, StoredCandidature, honour_sha256, honour_size, load,
+};
+use crate::stored_proofs::{mark_no_longer_needed, proofs_of};
 use crate::time::Timestamp;
-use crate::users::UserId;
 use crate::{Db, DbError, Result};
-
-/// A candidature's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct CandidatureId(pub i64);
-
-impl fmt::Display for CandidatureId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// Where a candidature is in its lifecycle (`docs/rules.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CandidatureStatus {
-    /// The administrative step is being edited; nothing is filed.
-    Draft,
-    /// Filed, waiting for instruction.
-    Submitted,
-    /// Under review by instructors.
-    InInstruction,
-    /// Instructors asked the vendor for complements.
-    ComplementRequested,
-    /// Granted: an NRU was issued.
-    Referenced,
-    /// Refused.
-    Refused,
-}
-
-impl CandidatureStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [Self; 6] = [
-        Self::Draft,
-        Self::Submitted,
-        Self::InInstruction,
-        Self::ComplementRequested,
-        Self::Referenced,
-        Self::Refused,
-    ];
-
-    /// The stable code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::InInstruction => "in_instruction",
-            Self::ComplementRequested => "complement_requested",
-            Self::Referenced => "referenced",
-            Self::Refused => "refused",
-        }
-    }
-
-    /// Parses the stable code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    /// The French label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Draft => "brouillon",
-            Self::Submitted => "déposée",
-            Self::InInstruction => "en instruction",
-            Self::ComplementRequested => "complément demandé",
-            Self::Referenced => "référencée",
-            Self::Refused => "refusée",
-        }
-    }
-
-    /// Whether the lifecycle allows going from `self` to `to` by a status change (submission
-    /// has its own call, [`Db::submit_candidature`]).
-    pub fn can_become(self, to: Self) -> bool {
-        use CandidatureStatus::{
-            ComplementRequested, InInstruction, Referenced, Refused, Submitted,
-        };
-        matches!(
-            (self, to),
-            (Submitted, InInstruction)
-                | (InInstruction, ComplementRequested | Referenced | Refused)
-                | (ComplementRequested, InInstruction)
-        )
-    }
-
-    /// Whether the candidature has been filed and is not decided yet (R5 applies).
-    pub fn is_under_review(self) -> bool {
-        matches!(
-            self,
-            Self::Submitted | Self::InInstruction | Self::ComplementRequested
-        )
-    }
-}
-
-impl fmt::Display for CandidatureStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-/// The uploaded sworn statement (*attestation sur l'honneur*, rule R6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HonourStatement {
-    /// The blob key of the stored document.
-    pub blob_key: String,
-    /// The document's original file name.
-    pub file_name: String,
-    /// Its SHA-256 (64 lower-case hex digits), checked by backups and restores like a proof's;
-    /// `None` for a statement recorded before it was kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    /// Its size in bytes (`None` like `sha256`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-}
-
-/// The administrative step of a candidature, as the vendor enters it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AdministrativeStep {
-    /// The solution (of the vendor's organisation).
-    pub solution: SolutionId,
-    /// Optional profiles chosen (`Général` always applies).
-    pub optional_profiles: Vec<Profile>,
-    /// The candidate version.
-    pub version: Version,
-    /// NRUs held (équivalence and héritage, classified by the engine).
-    pub nrus: Vec<Nru>,
-    /// Additional components, each attached to chapters.
-    pub additional_components: Vec<AdditionalComponent>,
-    /// Commercial names declared.
-    pub commercial_names: Vec<String>,
-    /// The sworn statement, once uploaded.
-    pub honour_statement: Option<HonourStatement>,
-}
-
-/// Why a requirement of a frozen plan has its status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotReason {
-    /// The rule (`R2`, `R3`, `R7`).
-    pub rule: String,
-    /// The NRU cited (héritage, équivalence).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nru: Option<String>,
-    /// The source requirement (équivalence).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_requirement: Option<String>,
-    /// The source requirement's dispositif (équivalence), as `CODE vague N`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_dispositif: Option<String>,
-    /// The additional component (R7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub component: Option<String>,
-    /// The French explanation the engine gave.
-    pub explanation: String,
-}
-
-/// One proof a requirement to deposit expects: its position in the requirement's scenarios (from
-/// 0) and the REM's own numbers when it has them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExpectedProof {
-    /// The scenario's position in the requirement.
-    pub scenario_index: i64,
-    /// The proof's position in the scenario.
-    pub proof_index: i64,
-    /// The scenario number (`N° scénario`), if the REM has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scenario_ref: Option<String>,
-    /// The proof number (`N° preuve`), if the REM has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof_ref: Option<String>,
-    /// What the proof must show.
-    pub text: String,
-}
-
-/// One requirement of a frozen plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotEntry {
-    /// The requirement id.
-    pub requirement: String,
-    /// `to_deposit`, `masked_heritage` or `masked_equivalence`.
-    pub status: String,
-    /// Why, for masked and R7 requirements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<SnapshotReason>,
-    /// The proofs expected (requirements to deposit only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub expected: Vec<ExpectedProof>,
-}
-
-impl SnapshotEntry {
-    /// Whether proofs are asked for this requirement.
-    pub fn is_to_deposit(&self) -> bool {
-        self.status == "to_deposit"
-    }
-}
-
-/// The counts of a frozen plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SnapshotSummary {
-    /// Requirements in scope.
-    pub in_scope: u64,
-    /// Requirements to deposit.
-    pub to_deposit: u64,
-    /// Requirements masked by héritage.
-    pub masked_heritage: u64,
-    /// Requirements masked by équivalence.
-    pub masked_equivalence: u64,
-    /// Proofs expected.
-    pub proofs_to_deposit: u64,
-    /// Proofs saved by héritage and équivalence.
-    pub proofs_saved: u64,
-}
-
-/// A plan as frozen at submission (and recomputed on a late NRU): owned, stored as JSON text.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct PlanSnapshot {
-    /// The counts.
-    pub summary: SnapshotSummary,
-    /// The requirements in scope, in REM order.
-    pub entries: Vec<SnapshotEntry>,
-    /// The stable codes of the warnings that block submission (R6), if any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-}
-
-fn count(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-fn index(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-impl PlanSnapshot {
-    /// Freezes an engine plan.
-    pub fn from_plan(plan: &Plan<'_>) -> Self {
-        let entries = plan
-            .entries
-            .iter()
-            .map(|e| {
-                let reason = e.reason.as_ref().map(|r| {
-                    let mut out = SnapshotReason {
-                        rule: r.rule().to_string(),
-                        nru: r.nru().map(|n| n.to_string()),
-                        source_requirement: None,
-                        source_dispositif: None,
-                        component: None,
-                        explanation: r.explain(),
-                    };
-                    match r {
-                        Reason::AdditionalComponent { component } => {
-                            out.component = Some((*component).to_owned());
-                        }
-                        Reason::Heritage { .. } => {}
-                        Reason::Equivalence {
-                            source_dispositif,
-                            source,
-                            ..
-                        } => {
-                            out.source_requirement = Some(source.id.to_string());
-                            out.source_dispositif = Some(source_dispositif.key.to_string());
-                        }
-                    }
-                    out
-                });
-                let expected = if e.status.is_masked() {
-                    Vec::new()
-                } else {
-                    e.requirement
-                        .scenarios
-                        .iter()
-                        .enumerate()
-                        .flat_map(|(si, s)| {
-                            s.proofs
-                                .iter()
-                                .enumerate()
-                                .map(move |(pi, p)| ExpectedProof {
-                                    scenario_index: index(si),
-                                    proof_index: index(pi),
-                                    scenario_ref: s.id.clone(),
-                                    proof_ref: p.id.clone(),
-                                    text: p.text.clone(),
-                                })
-                        })
-                        .collect()
-                };
-                SnapshotEntry {
-                    requirement: e.requirement.id.to_string(),
-                    status: e.status.as_str().to_owned(),
-                    reason,
-                    expected,
-                }
-            })
-            .collect();
-        let s = &plan.summary;
-        Self {
-            summary: SnapshotSummary {
-                in_scope: count(s.in_scope),
-                to_deposit: count(s.to_deposit),
-                masked_heritage: count(s.masked_heritage),
-                masked_equivalence: count(s.masked_equivalence),
-                proofs_to_deposit: count(s.proofs_to_deposit),
-                proofs_saved: count(s.proofs_saved),
-            },
-            entries,
-            warnings: plan
-                .warnings
-                .iter()
-                .map(|w| w.code.as_str().to_owned())
-                .collect(),
-        }
-    }
-
-    /// The entry of requirement `id`, if in scope.
-    pub fn entry(&self, id: &str) -> Option<&SnapshotEntry> {
-        self.entries.iter().find(|e| e.requirement == id)
-    }
-}
-
-/// A stored candidature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoredCandidature {
-    /// Its id.
-    pub id: CandidatureId,
-    /// The vendor's organisation.
-    pub organisation: OrganisationId,
-    /// The target dispositif (vague 2).
-    pub target: DispositifKey,
-    /// The REM version current when it was opened; never changes.
-    pub rem_version: RemVersionId,
-    /// That REM version's own label (what pages and the API show, never the id).
-    pub rem_version_label: RemVersionLabel,
-    /// Where it is in its lifecycle.
-    pub status: CandidatureStatus,
-    /// The solution's name, copied at each edit of the draft (frozen by submission).
-    pub solution_name: String,
-    /// The solution's main component, copied likewise.
-    pub main_component: String,
-    /// The administrative step.
-    pub step: AdministrativeStep,
-    /// NRUs entered after submission (R5).
-    pub late_nrus: Vec<Nru>,
-    /// The plan frozen at submission (recomputed on a late NRU); `None` for a draft.
-    pub plan: Option<PlanSnapshot>,
-    /// Why the status last changed, as the staff member wrote it.
-    pub status_reason: Option<String>,
-    /// When the status last changed (submission included).
-    pub status_changed_at: Option<Timestamp>,
-    /// Bumped by every change; an edit names the revision it was based on.
-    pub revision: i64,
-    /// When it was opened.
-    pub created_at: Timestamp,
-    /// When it last changed.
-    pub updated_at: Timestamp,
-    /// When it was submitted.
-    pub submitted_at: Option<Timestamp>,
-    /// When the dossier became complete (every expected proof deposited), for R5.
-    pub complete_at: Option<Timestamp>,
-    /// The instructor holding it during instruction (see [`Db::assign_candidature`]); instruction
-    /// acts by another user are refused with [`conflicts::ASSIGNED_ELSEWHERE`].
-    pub assigned_to: Option<UserId>,
-}
-
-impl StoredCandidature {
-    /// The engine's view of it, for `vendor` (the organisation's SIREN).
-    pub fn to_domain(&self, vendor: &Siren) -> Candidature {
-        Candidature {
-            vendor: vendor.clone(),
-            target: self.target.clone(),
-            optional_profiles: self.step.optional_profiles.clone(),
-            solution: self.solution_name.clone(),
-            main_component: self.main_component.clone(),
-            version: self.step.version.clone(),
-            nrus: self.step.nrus.clone(),
-            additional_components: self.step.additional_components.clone(),
-            commercial_names: self.step.commercial_names.clone(),
-            honour_statement: self.step.honour_statement.is_some(),
-            // The catalogue is loaded pinned to the candidature's version (in force there), and
-            // R10 is for opening a candidature, not for one already opened.
-            rem_version: None,
-            opened_on: None,
-            late: (!self.late_nrus.is_empty()).then(|| LateEntry {
-                complete_on: self.complete_at.map(paris_day),
-                // R5's "obtained since": a late NRU's referencing must be granted strictly
-                // after the submission day (Paris).
-                submitted_on: self.submitted_at.map(paris_day),
-                nrus: self.late_nrus.clone(),
-            }),
-        }
-    }
-}
 
 /// The outcome of [`Db::record_late_nrus`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -439,182 +46,6 @@ pub enum LateNrusOutcome {
     },
     /// The engine refused (R5 outside its conditions, R8, R1, ...): nothing was changed.
     Refused(Vec<Refusal>),
-}
-
-/// The calendar day in Paris (CET/CEST) of an instant: date 2 is a French calendar day.
-pub(crate) fn paris_day(at: Timestamp) -> IsoDate {
-    preuves_domain::ParisTime::from_unix_millis(at.as_millis()).date
-}
-
-pub(crate) struct CandidatureRow {
-    id: i64,
-    organisation_id: i64,
-    solution_id: i64,
-    code: String,
-    wave: i64,
-    rem_version_id: i64,
-    rem_version_label: String,
-    status: String,
-    solution_name: String,
-    main_component: String,
-    optional_profiles: String,
-    version: String,
-    nrus: String,
-    additional_components: String,
-    commercial_names: String,
-    honour_blob_key: Option<String>,
-    honour_file_name: Option<String>,
-    honour_sha256: Option<String>,
-    honour_size: Option<i64>,
-    late_nrus: String,
-    plan_snapshot: Option<String>,
-    status_reason: Option<String>,
-    status_changed_at: Option<i64>,
-    revision: i64,
-    created_at: i64,
-    updated_at: i64,
-    submitted_at: Option<i64>,
-    complete_at: Option<i64>,
-    assigned_to: Option<i64>,
-}
-
-crate::row::impl_from_row!(CandidatureRow {
-    id,
-    organisation_id,
-    solution_id,
-    code,
-    wave,
-    rem_version_id,
-    rem_version_label,
-    status,
-    solution_name,
-    main_component,
-    optional_profiles,
-    version,
-    nrus,
-    additional_components,
-    commercial_names,
-    honour_blob_key,
-    honour_file_name,
-    honour_sha256,
-    honour_size,
-    late_nrus,
-    plan_snapshot,
-    status_reason,
-    status_changed_at,
-    revision,
-    created_at,
-    updated_at,
-    submitted_at,
-    complete_at,
-    assigned_to
-});
-
-pub(crate) const SELECT: &str = "SELECT c.id, c.organisation_id, c.solution_id, d.code, d.wave, \
-     c.rem_version_id, rv.label AS rem_version_label, c.status, c.solution_name, c.main_component, c.optional_profiles, \
-     c.version, c.nrus, c.additional_components, c.commercial_names, c.honour_blob_key, \
-     c.honour_file_name, c.honour_sha256, c.honour_size, c.late_nrus, c.plan_snapshot, c.status_reason, c.status_changed_at, \
-     c.revision, c.created_at, c.updated_at, c.submitted_at, c.complete_at, c.assigned_to \
-     FROM candidatures c JOIN dispositifs d ON d.id = c.dispositif_id \
-     JOIN rem_versions rv ON rv.id = c.rem_version_id";
-
-/// The recorded SHA-256 of a step's sworn statement.
-fn honour_sha256(step: &AdministrativeStep) -> Option<&str> {
-    step.honour_statement.as_ref()?.sha256.as_deref()
-}
-
-/// The recorded size of a step's sworn statement, as stored.
-fn honour_size(step: &AdministrativeStep) -> Result<Option<i64>> {
-    step.honour_statement
-        .as_ref()
-        .and_then(|h| h.size)
-        .map(i64::try_from)
-        .transpose()
-        .map_err(|_| DbError::Invalid("the sworn statement is too large".to_owned()))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
-    serde_json::from_str(raw).map_err(DbError::corrupt)
-}
-
-impl TryFrom<CandidatureRow> for StoredCandidature {
-    type Error = DbError;
-    fn try_from(r: CandidatureRow) -> Result<Self> {
-        let honour_statement = match (r.honour_blob_key, r.honour_file_name) {
-            (Some(blob_key), file_name) => Some(HonourStatement {
-                blob_key,
-                file_name: file_name.unwrap_or_default(),
-                sha256: r.honour_sha256,
-                size: r
-                    .honour_size
-                    .map(u64::try_from)
-                    .transpose()
-                    .map_err(DbError::corrupt)?,
-            }),
-            (None, _) => None,
-        };
-        Ok(Self {
-            id: CandidatureId(r.id),
-            organisation: OrganisationId(r.organisation_id),
-            target: DispositifKey {
-                code: DispositifCode::parse(&r.code).map_err(DbError::corrupt)?,
-                wave: Wave::from_number(r.wave)
-                    .ok_or_else(|| DbError::corrupt(format!("unknown wave {}", r.wave)))?,
-            },
-            rem_version: RemVersionId(r.rem_version_id),
-            rem_version_label: RemVersionLabel::parse(&r.rem_version_label)
-                .map_err(DbError::corrupt)?,
-            status: CandidatureStatus::from_code(&r.status)
-                .ok_or_else(|| DbError::corrupt(format!("unknown status `{}`", r.status)))?,
-            solution_name: r.solution_name,
-            main_component: r.main_component,
-            step: AdministrativeStep {
-                solution: SolutionId(r.solution_id),
-                optional_profiles: from_json(&r.optional_profiles)?,
-                version: Version::parse(&r.version).map_err(DbError::corrupt)?,
-                nrus: from_json(&r.nrus)?,
-                additional_components: from_json(&r.additional_components)?,
-                commercial_names: from_json(&r.commercial_names)?,
-                honour_statement,
-            },
-            late_nrus: from_json(&r.late_nrus)?,
-            plan: r.plan_snapshot.as_deref().map(from_json).transpose()?,
-            status_reason: r.status_reason,
-            status_changed_at: r.status_changed_at.map(Timestamp::from_millis),
-            revision: r.revision,
-            created_at: Timestamp::from_millis(r.created_at),
-            updated_at: Timestamp::from_millis(r.updated_at),
-            submitted_at: r.submitted_at.map(Timestamp::from_millis),
-            complete_at: r.complete_at.map(Timestamp::from_millis),
-            assigned_to: r.assigned_to.map(UserId),
-        })
-    }
-}
-
-/// The candidature `id`, of `organisation` when given, read on `conn`.
-pub(crate) async fn load(
-    conn: &mut AnyConnection,
-    id: CandidatureId,
-    organisation: Option<OrganisationId>,
-) -> Result<StoredCandidature> {
-    let row: Option<CandidatureRow> = match organisation {
-        Some(org) => {
-            sqlx::query_as(&format!(
-                "{SELECT} WHERE c.id = $1 AND c.organisation_id = $2"
-            ))
-            .bind(id.0)
-            .bind(org.0)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-        None => {
-            sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
-                .bind(id.0)
-                .fetch_optional(&mut *conn)
-                .await?
-        }
-    };
-    StoredCandidature::try_from(row.ok_or(DbError::NotFound)?)
 }
 
 /// The name and main component of `organisation`'s solution `id` (NotFound otherwise).
@@ -722,8 +153,8 @@ impl Db {
 
     /// Replaces the administrative step of a draft of `organisation`, based on
     /// `expected_revision`. Another organisation's candidature gives [`DbError::NotFound`]; one
-    /// no longer a draft [`DbError::Conflict`] on [`conflicts::NOT_DRAFT`]; one changed since
-    /// on [`conflicts::STALE_REVISION`]. A refused edit changes nothing.
+    /// no longer a draft [`DbError::Conflict`] on [`WorkflowConflict::NotDraft`]; one changed since
+    /// on [`Conflict::StaleRevision`]. A refused edit changes nothing.
     pub async fn update_candidature_step(
         &self,
         organisation: OrganisationId,
@@ -734,11 +165,9 @@ impl Db {
     ) -> Result<StoredCandidature> {
         let mut tx = self.begin_audited().await?;
         let before = load(tx.conn(), id, Some(organisation)).await?;
-        if before.status != CandidatureStatus::Draft {
-            return Err(conflict(conflicts::NOT_DRAFT));
-        }
+        before.status.check_step_edit()?;
         if before.revision != expected_revision {
-            return Err(stale_revision());
+            return Err(Conflict::StaleRevision.into());
         }
         let (solution_name, main_component) =
             solution_of(tx.conn(), organisation, step.solution).await?;
@@ -771,7 +200,7 @@ impl Db {
         .execute(tx.conn())
         .await?;
         if done.rows_affected() != 1 {
-            return Err(stale_revision());
+            return Err(Conflict::StaleRevision.into());
         }
         tx.record(
             actor,
@@ -848,9 +277,9 @@ impl Db {
 
     /// Submits a draft of `organisation` based on `expected_revision`: computes and freezes
     /// its plan, checks the dossier is complete (or that `confirm_incomplete` says the vendor
-    /// knowingly submits it incomplete: [`conflicts::INCOMPLETE_DOSSIER`] otherwise), and records
+    /// knowingly submits it incomplete: [`WorkflowConflict::IncompleteDossier`] otherwise), and records
     /// `submitted_at` and, when complete, `complete_at`. A candidature already submitted gives
-    /// [`conflicts::ALREADY_SUBMITTED`]; one changed since [`conflicts::STALE_REVISION`]; one
+    /// [`WorkflowConflict::AlreadySubmitted`]; one changed since [`Conflict::StaleRevision`]; one
     /// the engine refuses (or with a blocking warning, R6) [`DbError::Invalid`] with the
     /// refusals' codes and messages.
     pub async fn submit_candidature(
@@ -862,9 +291,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredCandidature> {
         let seen = self.find_candidature_for(organisation, id).await?;
-        if seen.status != CandidatureStatus::Draft {
-            return Err(conflict(conflicts::ALREADY_SUBMITTED));
-        }
+        seen.status.check_submission()?;
         let snapshot = match self.candidature_plan(&seen).await? {
             Ok(s) => s,
             Err(refusals) => return Err(DbError::Invalid(refusal_text(&refusals))),
@@ -877,16 +304,14 @@ impl Db {
         }
         let mut tx = self.begin_audited().await?;
         let now_c = load(tx.conn(), id, Some(organisation)).await?;
-        if now_c.status != CandidatureStatus::Draft {
-            return Err(conflict(conflicts::ALREADY_SUBMITTED));
-        }
+        now_c.status.check_submission()?;
         if now_c.revision != expected_revision || now_c.revision != seen.revision {
-            return Err(stale_revision());
+            return Err(Conflict::StaleRevision.into());
         }
         let proofs = proofs_of(tx.conn(), id).await?;
         let missing = missing_proofs(&snapshot, &proofs).len();
         if missing > 0 && !confirm_incomplete {
-            return Err(conflict(conflicts::INCOMPLETE_DOSSIER));
+            return Err(WorkflowConflict::IncompleteDossier.into());
         }
         let now = Timestamp::now().as_millis();
         // Files deposited on the draft for requirements the frozen plan masks (an NRU entered
@@ -894,17 +319,12 @@ impl Db {
         let mut not_asked: Vec<RequirementId> = proofs
             .iter()
             .filter(|p| p.is_needed())
-            .filter(|p| {
-                !snapshot
-                    .entry(p.requirement.as_str())
-                    .is_some_and(SnapshotEntry::is_to_deposit)
-            })
+            .filter(|p| !snapshot.asks_proofs_for(p.requirement.as_str()))
             .map(|p| p.requirement.clone())
             .collect();
         not_asked.sort();
         not_asked.dedup();
-        let no_longer_needed =
-            crate::proofs::mark_no_longer_needed(tx.conn(), id, &not_asked, now).await?;
+        let no_longer_needed = mark_no_longer_needed(tx.conn(), id, &not_asked, now).await?;
         let done = sqlx::query(
             "UPDATE candidatures SET status = 'submitted', plan_snapshot = $1, submitted_at = $2, \
              complete_at = $3, status_changed_at = $2, updated_at = $2, revision = revision + 1 \
@@ -918,7 +338,7 @@ impl Db {
         .execute(tx.conn())
         .await?;
         if done.rows_affected() != 1 {
-            return Err(conflict(conflicts::ALREADY_SUBMITTED));
+            return Err(WorkflowConflict::AlreadySubmitted.into());
         }
         tx.record(
             actor,
@@ -954,11 +374,9 @@ impl Db {
         actor: &Actor,
     ) -> Result<LateNrusOutcome> {
         let mut seen = self.find_candidature_for(organisation, id).await?;
-        if !seen.status.is_under_review() {
-            return Err(conflict(conflicts::NOT_SUBMITTED));
-        }
+        seen.status.check_late_nrus()?;
         if seen.revision != expected_revision {
-            return Err(stale_revision());
+            return Err(Conflict::StaleRevision.into());
         }
         for nru in nrus {
             if !seen.late_nrus.contains(nru) && !seen.step.nrus.contains(nru) {
@@ -969,22 +387,12 @@ impl Db {
             Ok(s) => s,
             Err(refusals) => return Ok(LateNrusOutcome::Refused(refusals)),
         };
-        let old = seen.plan.clone().unwrap_or_default();
-        let newly_masked: Vec<String> = snapshot
-            .entries
-            .iter()
-            .filter(|e| !e.is_to_deposit())
-            .filter(|e| {
-                old.entry(&e.requirement)
-                    .is_some_and(SnapshotEntry::is_to_deposit)
-            })
-            .map(|e| e.requirement.clone())
-            .collect();
+        let newly_masked = snapshot.newly_masked_since(&seen.plan.clone().unwrap_or_default());
 
         let mut tx = self.begin_audited().await?;
         let current = load(tx.conn(), id, Some(organisation)).await?;
         if current.revision != expected_revision {
-            return Err(stale_revision());
+            return Err(Conflict::StaleRevision.into());
         }
         let now = Timestamp::now().as_millis();
         sqlx::query(
@@ -1001,7 +409,7 @@ impl Db {
             .iter()
             .map(|r| RequirementId::parse(r).map_err(DbError::corrupt))
             .collect::<Result<_>>()?;
-        let marked = crate::proofs::mark_no_longer_needed(tx.conn(), id, &ids, now).await?;
+        let marked = mark_no_longer_needed(tx.conn(), id, &ids, now).await?;
         tx.record(
             actor,
             "candidature.late_nrus",
@@ -1027,13 +435,13 @@ impl Db {
 
     /// Moves a candidature along its lifecycle (staff: instruction, complement request,
     /// decision), naming why. A move the lifecycle does not allow gives [`DbError::Conflict`]
-    /// on [`conflicts::INVALID_TRANSITION`]; the audit entry keeps who, from, to and why.
+    /// on [`WorkflowConflict::InvalidTransition`]; the audit entry keeps who, from, to and why.
     ///
     /// Granting is not a status change: it issues an NRU ([`Db::prepare_grant`],
     /// [`Db::grant_candidature`]), so `to` = referenced is refused with
-    /// [`conflicts::INVALID_TRANSITION`]. Taking a submitted candidature into instruction
+    /// [`WorkflowConflict::InvalidTransition`]. Taking a submitted candidature into instruction
     /// assigns it to the acting user when nobody holds it; a user acting on a candidature
-    /// another instructor holds is refused with [`conflicts::ASSIGNED_ELSEWHERE`].
+    /// another instructor holds is refused with [`WorkflowConflict::AssignedElsewhere`].
     pub async fn set_candidature_status(
         &self,
         id: CandidatureId,
@@ -1043,19 +451,9 @@ impl Db {
     ) -> Result<StoredCandidature> {
         let mut tx = self.begin_audited().await?;
         let before = load(tx.conn(), id, None).await?;
-        if !before.status.can_become(to) || to == CandidatureStatus::Referenced {
-            return Err(conflict(conflicts::INVALID_TRANSITION));
-        }
-        crate::instruction::check_holder(&before, actor)?;
-        let assigned_to = match (before.status, to, actor, before.assigned_to) {
-            (
-                CandidatureStatus::Submitted,
-                CandidatureStatus::InInstruction,
-                Actor::User(u),
-                None,
-            ) => Some(*u),
-            _ => before.assigned_to,
-        };
+        before.status.check_status_change(to)?;
+        check_holder(before.assigned_to, actor.user())?;
+        let assigned_to = holder_after(before.status, to, actor.user(), before.assigned_to);
         let now = Timestamp::now().as_millis();
         sqlx::query(
             "UPDATE candidatures SET status = $1, status_reason = $2, status_changed_at = $3, \
@@ -1085,32 +483,5 @@ impl Db {
         let stored = load(tx.conn(), id, None).await?;
         tx.commit().await?;
         Ok(stored)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paris_days_follow_summer_time() {
-        // 2027-03-31T22:30Z is 1 April 00:30 in Paris (CEST).
-        let t = Timestamp::from_millis(1_806_532_200_000);
-        assert_eq!(paris_day(t), IsoDate::parse("2027-04-01").unwrap());
-        // 2027-01-14T22:30Z is 23:30 in Paris (CET).
-        let t = Timestamp::from_millis(1_799_965_800_000);
-        assert_eq!(paris_day(t), IsoDate::parse("2027-01-14").unwrap());
-    }
-
-    #[test]
-    fn status_codes_round_trip_and_the_lifecycle_holds() {
-        for s in CandidatureStatus::ALL {
-            assert_eq!(CandidatureStatus::from_code(s.code()), Some(s));
-        }
-        use CandidatureStatus::*;
-        assert!(Submitted.can_become(InInstruction));
-        assert!(ComplementRequested.can_become(InInstruction));
-        assert!(!Draft.can_become(Submitted));
-        assert!(!Referenced.can_become(InInstruction));
     }
 }

@@ -12,7 +12,7 @@
 //! 2. The caller renders the attestation from the draft, stores the blob (key, SHA-256) and
 //!    draws a [`VerificationCode`] from a random source.
 //! 3. [`Db::grant_candidature`] recomputes the draft inside one audited transaction and refuses
-//!    with [`conflicts::GRANT_DRAFT_STALE`] if anything differs (the candidature changed, a
+//!    with [`Conflict::GrantDraftStale`] if anything differs (the candidature changed, a
 //!    verdict changed, another grant took the NRU's sequence number, the day changed, ...);
 //!    otherwise it bumps the sequence, records the referencing, its grant row and the status,
 //!    and writes the audit entries, all or nothing. On any error nothing is recorded: the caller
@@ -24,25 +24,19 @@
 //! number whose NRU already stands in the register (recorded from elsewhere) is skipped.
 
 use preuves_domain::{
-    DispositifKey, IsoDate, IssuedNru, Nru, Profile, ReferencingStatus, RequirementId, Siren,
-    VerificationCode, Version,
+    CandidatureStatus, DispositifKey, IsoDate, IssuedNru, Nru, PlanSnapshot, Profile,
+    ReferencingStatus, RequirementId, Siren, VerificationCode, Version, check_instruction_complete,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::audit::Actor;
-use crate::candidatures::{
-    self, CandidatureId, CandidatureStatus, PlanSnapshot, StoredCandidature, paris_day,
-};
-use crate::catalogue::RemVersionId;
-use crate::conflicts::{self, conflict};
-use crate::instruction::{
-    acting_user, check_instruction_act, hold_if_free, instruction_gaps, set_status,
-};
-use crate::organisations::OrganisationId;
-use crate::proofs::{is_sha256_hex, proofs_of};
-use crate::referencings::{self, NewReferencing, ReferencingId};
+use crate::conflicts::Conflict;
+use crate::ids::{Actor, CandidatureId, OrganisationId, ReferencingId, RemVersionId};
+use crate::instruction::{acting_user, check_instruction_act};
+use crate::referencings::{self, NewReferencing};
+use crate::stored_candidatures::{self, StoredCandidature, hold_if_free, paris_day, set_status};
+use crate::stored_proofs::{is_sha256_hex, proofs_of};
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
 
@@ -374,16 +368,14 @@ async fn draft_for(
     id: CandidatureId,
     actor: &Actor,
 ) -> Result<(GrantDraft, StoredCandidature)> {
-    let c = candidatures::load(conn, id, None).await?;
+    let c = stored_candidatures::load(conn, id, None).await?;
     check_instruction_act(&c, actor)?;
     let plan = c
         .plan
         .as_ref()
         .ok_or_else(|| DbError::corrupt(format!("candidature {id} in instruction has no plan")))?;
     let proofs = proofs_of(conn, id).await?;
-    if !instruction_gaps(plan, &proofs).is_empty() {
-        return Err(conflict(conflicts::INSTRUCTION_INCOMPLETE));
-    }
+    check_instruction_complete(plan, &proofs)?;
     let (vendor_name, siren): (String, String) =
         sqlx::query_as("SELECT name, siren FROM organisations WHERE id = $1")
             .bind(c.organisation.0)
@@ -433,8 +425,8 @@ async fn draft_for(
 
 impl Db {
     /// Refuses a candidature in instruction, with the reason (required, [`DbError::Invalid`]).
-    /// Refused with [`conflicts::ALREADY_DECIDED`] (second decision),
-    /// [`conflicts::NOT_IN_INSTRUCTION`], [`conflicts::ASSIGNED_ELSEWHERE`]; an unknown
+    /// Refused with [`preuves_domain::WorkflowConflict::AlreadyDecided`] (second decision),
+    /// [`preuves_domain::WorkflowConflict::NotInInstruction`], [`preuves_domain::WorkflowConflict::AssignedElsewhere`]; an unknown
     /// candidature gives [`DbError::NotFound`].
     pub async fn refuse_candidature(
         &self,
@@ -442,10 +434,10 @@ impl Db {
         reason: &str,
         actor: &Actor,
     ) -> Result<StoredCandidature> {
-        let reason = crate::instruction::non_blank(Some(reason))
+        let reason = crate::text::non_blank(Some(reason))
             .ok_or_else(|| DbError::Invalid("le refus doit être motivé".to_owned()))?;
         let mut tx = self.begin_audited().await?;
-        let c = candidatures::load(tx.conn(), id, None).await?;
+        let c = stored_candidatures::load(tx.conn(), id, None).await?;
         let user = check_instruction_act(&c, actor)?;
         let held = hold_if_free(tx.conn(), &c, user).await?;
         let now = Timestamp::now().as_millis();
@@ -463,24 +455,24 @@ impl Db {
             }),
         )
         .await?;
-        let stored = candidatures::load(tx.conn(), id, None).await?;
+        let stored = stored_candidatures::load(tx.conn(), id, None).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     /// Phase 1 of a grant (see the module header): checks that `actor` may grant candidature
     /// `id` now and returns what the attestation shows, the NRU to be issued included; writes
-    /// nothing. Refused with [`conflicts::INSTRUCTION_INCOMPLETE`] (an expected proof without
-    /// a compliant current file: see [`crate::instruction_gaps`]),
-    /// [`conflicts::ALREADY_DECIDED`], [`conflicts::NOT_IN_INSTRUCTION`],
-    /// [`conflicts::ASSIGNED_ELSEWHERE`]; [`DbError::NotFound`] for an unknown candidature.
+    /// nothing. Refused with [`preuves_domain::WorkflowConflict::InstructionIncomplete`] (an expected proof without
+    /// a compliant current file: see [`preuves_domain::instruction_gaps`]),
+    /// [`preuves_domain::WorkflowConflict::AlreadyDecided`], [`preuves_domain::WorkflowConflict::NotInInstruction`],
+    /// [`preuves_domain::WorkflowConflict::AssignedElsewhere`]; [`DbError::NotFound`] for an unknown candidature.
     pub async fn prepare_grant(&self, id: CandidatureId, actor: &Actor) -> Result<GrantDraft> {
         let mut conn = self.pool.acquire().await?;
         Ok(draft_for(&mut conn, id, actor).await?.0)
     }
 
     /// Phase 2 of a grant (see the module header): in one audited transaction, checks that
-    /// nothing changed since `draft` ([`conflicts::GRANT_DRAFT_STALE`] otherwise, and every
+    /// nothing changed since `draft` ([`Conflict::GrantDraftStale`] otherwise, and every
     /// refusal of [`Db::prepare_grant`]), issues its NRU, records the referencing (valid,
     /// granted on the draft's day) with its grant row (candidature, REM version, manifest,
     /// attestation blob key and SHA-256, verification code), and marks the candidature
@@ -512,7 +504,7 @@ impl Db {
         let mut tx = self.begin_audited().await?;
         let (now_draft, c) = draft_for(tx.conn(), id, actor).await?;
         if now_draft != *draft {
-            return Err(conflict(conflicts::GRANT_DRAFT_STALE));
+            return Err(Conflict::GrantDraftStale.into());
         }
         let user = acting_user(actor)?;
         let held = hold_if_free(tx.conn(), &c, user).await?;

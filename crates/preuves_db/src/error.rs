@@ -1,69 +1,12 @@
 //! The error of the persistence layer, and the one place where backend errors are mapped:
-//! unique violations become [`DbError::Conflict`] naming the constraint the same way on both
-//! backends (PostgreSQL gives the constraint name; SQLite only `table.column`, translated here).
+//! unique violations of a known constraint become [`DbError::Conflict`] with the same
+//! [`UniqueConstraint`] on both backends (PostgreSQL gives the constraint name; SQLite only
+//! `table.column`, translated in [`crate::conflicts`]); any other database error keeps its
+//! source in [`DbError::Other`].
 
-use preuves_domain::CatalogueError;
+use preuves_domain::{CatalogueError, WorkflowConflict};
 
-/// The stable names of the unique constraints callers may want to react to (the PostgreSQL
-/// constraint names; SQLite violations are translated to the same names).
-pub mod constraints {
-    /// One organisation per SIREN.
-    pub const ORGANISATION_SIREN: &str = "organisations_siren_key";
-    /// One account per e-mail address, case-insensitively.
-    pub const USER_EMAIL: &str = "users_email_key";
-    /// One dispositif per code and wave.
-    pub const DISPOSITIF_CODE_WAVE: &str = "dispositifs_code_wave_key";
-    /// One REM version number per dispositif.
-    pub const REM_VERSION: &str = "rem_versions_dispositif_version_key";
-    /// One REM version label per dispositif.
-    pub const REM_VERSION_LABEL: &str = "rem_versions_dispositif_label_key";
-    /// One requirement id per REM version.
-    pub const REQUIREMENT_CODE: &str = "requirements_version_code_key";
-    /// One position per REM version.
-    pub const REQUIREMENT_ORDINAL: &str = "requirements_version_ordinal_key";
-    /// One row per equivalence pair.
-    pub const EQUIVALENCE_PAIR: &str = "equivalence_pairs_key";
-    /// One referencing per NRU.
-    pub const REFERENCING_NRU: &str = "referencings_nru_key";
-    /// One session per token.
-    pub const SESSION_TOKEN: &str = "sessions_pkey";
-    /// One audit entry per position in the chain.
-    pub const AUDIT_ENTRY: &str = "audit_log_pkey";
-}
-
-/// SQLite names a unique violation by its columns (`UNIQUE constraint failed: users.email_key`);
-/// this table gives the constraint name for each column list.
-const SQLITE_UNIQUE_COLUMNS: &[(&str, &str)] = &[
-    ("organisations.siren", constraints::ORGANISATION_SIREN),
-    ("users.email_key", constraints::USER_EMAIL),
-    (
-        "dispositifs.code, dispositifs.wave",
-        constraints::DISPOSITIF_CODE_WAVE,
-    ),
-    (
-        "rem_versions.dispositif_id, rem_versions.version",
-        constraints::REM_VERSION,
-    ),
-    (
-        "rem_versions.dispositif_id, rem_versions.label",
-        constraints::REM_VERSION_LABEL,
-    ),
-    (
-        "requirements.rem_version_id, requirements.requirement_code",
-        constraints::REQUIREMENT_CODE,
-    ),
-    (
-        "requirements.rem_version_id, requirements.ordinal",
-        constraints::REQUIREMENT_ORDINAL,
-    ),
-    (
-        "equivalence_pairs.a_dispositif, equivalence_pairs.a_requirement, equivalence_pairs.b_dispositif, equivalence_pairs.b_requirement",
-        constraints::EQUIVALENCE_PAIR,
-    ),
-    ("referencings.nru", constraints::REFERENCING_NRU),
-    ("sessions.token_hash", constraints::SESSION_TOKEN),
-    ("audit_log.id", constraints::AUDIT_ENTRY),
-];
+use crate::conflicts::{Conflict, UniqueConstraint};
 
 /// What can go wrong in the persistence layer.
 #[derive(Debug, thiserror::Error)]
@@ -71,12 +14,10 @@ pub enum DbError {
     /// The object asked for, or one the change depends on, does not exist.
     #[error("not found")]
     NotFound,
-    /// A uniqueness constraint refused the change (see [`constraints`] for the names).
-    #[error("conflict on unique constraint {constraint}")]
-    Conflict {
-        /// The constraint's name, the same on both backends.
-        constraint: String,
-    },
+    /// The change conflicts with the current state: a workflow rule, a concurrent change, or a
+    /// known unique constraint.
+    #[error("conflict: {0}")]
+    Conflict(#[from] Conflict),
     /// The request cannot be stored as asked (for example a REM on a vague-1 dispositif).
     #[error("invalid request: {0}")]
     Invalid(String),
@@ -91,7 +32,7 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Any other database error.
     #[error("database error: {0}")]
-    Other(sqlx::Error),
+    Other(#[source] sqlx::Error),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -99,11 +40,15 @@ impl From<sqlx::Error> for DbError {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
-            let constraint = match db.constraint() {
-                Some(name) => name.to_owned(),
-                None => sqlite_constraint(db.message()),
+            let known = match db.constraint() {
+                Some(name) => UniqueConstraint::from_postgres(name),
+                None => UniqueConstraint::from_sqlite_message(db.message()),
             };
-            return Self::Conflict { constraint };
+            // An unknown unique violation is a bug, not a state callers react to: it stays an
+            // internal error with its source.
+            if let Some(constraint) = known {
+                return Self::Conflict(Conflict::Unique(constraint));
+            }
         }
         if matches!(e, sqlx::Error::RowNotFound) {
             return Self::NotFound;
@@ -112,22 +57,23 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
-/// The constraint name of a SQLite unique-violation message, or the column list when unknown.
-fn sqlite_constraint(message: &str) -> String {
-    let columns = message
-        .split_once("constraint failed:")
-        .map_or(message, |(_, cols)| cols)
-        .trim();
-    SQLITE_UNIQUE_COLUMNS
-        .iter()
-        .find(|(cols, _)| *cols == columns)
-        .map_or_else(|| columns.to_owned(), |(_, name)| (*name).to_owned())
+impl From<WorkflowConflict> for DbError {
+    fn from(c: WorkflowConflict) -> Self {
+        Self::Conflict(Conflict::Workflow(c))
+    }
+}
+
+impl From<UniqueConstraint> for DbError {
+    fn from(c: UniqueConstraint) -> Self {
+        Self::Conflict(Conflict::Unique(c))
+    }
 }
 
 impl DbError {
-    /// Whether this is a conflict on `constraint`.
-    pub fn is_conflict_on(&self, constraint: &str) -> bool {
-        matches!(self, Self::Conflict { constraint: c } if c == constraint)
+    /// Whether this is the conflict `conflict` (a [`Conflict`], a [`WorkflowConflict`] or a
+    /// [`UniqueConstraint`]).
+    pub fn is_conflict(&self, conflict: impl Into<Conflict>) -> bool {
+        matches!(self, Self::Conflict(c) if *c == conflict.into())
     }
 
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
@@ -137,11 +83,11 @@ impl DbError {
 
 /// Maps one named unique violation to the caller's own error, in one call at the call site.
 pub trait ResultExt<T> {
-    /// If `self` failed on unique constraint `constraint`, `map` gives the error to return;
-    /// any other error is converted with `From<DbError>`.
+    /// If `self` failed with the conflict `conflict` (typically a [`UniqueConstraint`]), `map`
+    /// gives the error to return; any other error is converted with `From<DbError>`.
     fn on_constraint<E: From<DbError>>(
         self,
-        constraint: &str,
+        conflict: impl Into<Conflict>,
         map: impl FnOnce(DbError) -> E,
     ) -> Result<T, E>;
 }
@@ -149,36 +95,16 @@ pub trait ResultExt<T> {
 impl<T> ResultExt<T> for Result<T, DbError> {
     fn on_constraint<E: From<DbError>>(
         self,
-        constraint: &str,
+        conflict: impl Into<Conflict>,
         map: impl FnOnce(DbError) -> E,
     ) -> Result<T, E> {
+        let conflict = conflict.into();
         self.map_err(|e| {
-            if e.is_conflict_on(constraint) {
+            if e.is_conflict(conflict) {
                 map(e)
             } else {
                 E::from(e)
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_messages_map_to_constraint_names() {
-        assert_eq!(
-            sqlite_constraint("UNIQUE constraint failed: dispositifs.code, dispositifs.wave"),
-            constraints::DISPOSITIF_CODE_WAVE
-        );
-        assert_eq!(
-            sqlite_constraint("UNIQUE constraint failed: users.email_key"),
-            constraints::USER_EMAIL
-        );
-        assert_eq!(
-            sqlite_constraint("UNIQUE constraint failed: other.x"),
-            "other.x"
-        );
     }
 }

@@ -1,177 +1,33 @@
-//! Instruction (`docs/rules.md`): the instructors' queue, who holds a candidature, verdicts per
-//! deposited proof, complement requests and their answers, and a candidature's history.
+//! Instruction (`docs/rules.md`): the instructors' queue, who holds a candidature, and
+//! verdicts per deposited proof. Complement requests are in [`crate::complements`], decisions in
+//! [`crate::decisions`], an object's history in [`crate::audit`].
 //!
 //! **Holding.** A candidature under review may be held by one instructor
 //! ([`StoredCandidature::assigned_to`]): taking it into instruction assigns it to the acting
 //! user when nobody holds it ([`Db::set_candidature_status`]), and so does the first instruction
 //! act on an unheld candidature. Instruction acts (verdicts, complement requests, decisions) by
-//! another user are refused with [`conflicts::ASSIGNED_ELSEWHERE`] until it is reassigned with
-//! [`Db::assign_candidature`]. Instruction acts name a person: [`Actor::System`] is refused.
+//! another user are refused with [`preuves_domain::WorkflowConflict::AssignedElsewhere`] until it is reassigned
+//! with [`Db::assign_candidature`]. Instruction acts name a person: [`Actor::System`] is refused.
 //!
 //! **Which files need a verdict.** Deposits are never overwritten, so an expected proof may have
 //! several files; the *current* one is the newest file still needed (not marked no longer
 //! needed, R5). Each expected proof of the frozen plan's requirements to deposit needs a current
-//! file judged compliant before the candidature can be granted ([`instruction_gaps`]); older
-//! files keep whatever verdict they had and need none.
-//!
-//! **Complements.** A request moves the candidature from in instruction to complement
-//! requested and is kept forever in `complement_requests`; the vendor deposits files
-//! (allowed in that status) and answers, which records the answer on the open request and moves
-//! the candidature back to **in instruction**, not to submitted: it stays with the instructor
-//! who asked, whose verdicts still stand, and resumes where it stopped instead of queueing again.
+//! file judged compliant before the candidature can be granted
+//! ([`preuves_domain::instruction_gaps`]); older files keep whatever verdict they had and need
+//! none.
 
-use std::collections::HashMap;
-use std::fmt;
-
-use preuves_domain::{DispositifKey, IsoDate, RequirementId};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sqlx::AnyConnection;
-
-use crate::audit::Actor;
-use crate::candidatures::{
-    self, CandidatureId, CandidatureStatus, PlanSnapshot, StoredCandidature,
+use preuves_domain::{
+    CandidatureStatus, DispositifKey, IsoDate, Verdict, check_holder, check_verdict_target,
 };
-use crate::conflicts::{self, conflict};
-use crate::organisations::OrganisationId;
-use crate::proofs::{self, ProofId, StoredProof};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::ids::{Actor, CandidatureId, OrganisationId, ProofId, UserId};
+use crate::stored_candidatures::{self, StoredCandidature, hold_if_free};
+use crate::stored_proofs::{self, StoredProof};
+use crate::text::non_blank;
 use crate::time::Timestamp;
-use crate::users::UserId;
 use crate::{Db, DbError, Result};
-
-/// An instructor's verdict on a deposited proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// « conforme ».
-    Compliant,
-    /// « non conforme ».
-    NotCompliant,
-    /// « complément demandé »: the file does not suffice yet.
-    ComplementRequested,
-}
-
-impl Verdict {
-    /// Every verdict.
-    pub const ALL: [Self; 3] = [
-        Self::Compliant,
-        Self::NotCompliant,
-        Self::ComplementRequested,
-    ];
-
-    /// The stable code stored in `proofs.verdict`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Compliant => "compliant",
-            Self::NotCompliant => "not_compliant",
-            Self::ComplementRequested => "complement_requested",
-        }
-    }
-
-    /// Parses the stable code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.code() == code)
-    }
-
-    /// The French label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Compliant => "conforme",
-            Self::NotCompliant => "non conforme",
-            Self::ComplementRequested => "complément demandé",
-        }
-    }
-
-    /// The verdict a stored proof carries, if it was judged.
-    pub fn of(proof: &StoredProof) -> Option<Self> {
-        proof.verdict.as_deref().and_then(Self::from_code)
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-/// Why an expected proof stands in the way of a grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GapKind {
-    /// No file was deposited for it.
-    Missing,
-    /// Its current file has no verdict yet.
-    AwaitingVerdict,
-    /// Its current file was judged not compliant.
-    NotCompliant,
-    /// Its current file was judged insufficient (complement requested).
-    ComplementRequested,
-}
-
-/// An expected proof of the frozen plan that is not proven yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InstructionGap {
-    /// The requirement.
-    pub requirement: String,
-    /// The scenario's position in the requirement.
-    pub scenario_index: i64,
-    /// The proof's position in the scenario.
-    pub proof_index: i64,
-    /// The current file, if any.
-    pub proof: Option<ProofId>,
-    /// What is wrong.
-    pub kind: GapKind,
-}
-
-/// The current file of each expected proof: the newest file still needed, by (requirement,
-/// scenario, proof) position. Older files and files no longer needed are left out.
-pub fn current_proofs(proofs: &[StoredProof]) -> Vec<&StoredProof> {
-    current_by_position(proofs).into_values().collect()
-}
-
-type Position<'a> = (&'a str, i64, i64);
-
-fn current_by_position(proofs: &[StoredProof]) -> HashMap<Position<'_>, &StoredProof> {
-    let mut current: HashMap<Position<'_>, &StoredProof> = HashMap::new();
-    for p in proofs.iter().filter(|p| p.is_needed()) {
-        let position = (p.requirement.as_str(), p.scenario_index, p.proof_index);
-        match current.get(&position) {
-            Some(q) if q.id > p.id => {}
-            _ => {
-                current.insert(position, p);
-            }
-        }
-    }
-    current
-}
-
-/// What stands in the way of granting: every expected proof of `plan`'s requirements to deposit
-/// whose current file is missing, not judged, or judged other than compliant, in plan order.
-/// Empty means the instruction is complete.
-pub fn instruction_gaps(plan: &PlanSnapshot, proofs: &[StoredProof]) -> Vec<InstructionGap> {
-    let current = current_by_position(proofs);
-    let mut gaps = Vec::new();
-    for entry in plan.entries.iter().filter(|e| e.is_to_deposit()) {
-        for x in &entry.expected {
-            let file = current.get(&(entry.requirement.as_str(), x.scenario_index, x.proof_index));
-            let kind = match file.map(|p| Verdict::of(p)) {
-                None => GapKind::Missing,
-                Some(None) => GapKind::AwaitingVerdict,
-                Some(Some(Verdict::Compliant)) => continue,
-                Some(Some(Verdict::NotCompliant)) => GapKind::NotCompliant,
-                Some(Some(Verdict::ComplementRequested)) => GapKind::ComplementRequested,
-            };
-            gaps.push(InstructionGap {
-                requirement: entry.requirement.clone(),
-                scenario_index: x.scenario_index,
-                proof_index: x.proof_index,
-                proof: file.map(|p| p.id),
-                kind,
-            });
-        }
-    }
-    gaps
-}
 
 /// Filters of the instruction queue (all optional, combined with AND).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -310,177 +166,6 @@ fn dispositif_key(code: &str, wave: i64) -> Result<DispositifKey> {
     })
 }
 
-/// One item of a complement request: a requirement and what is asked about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplementItem {
-    /// The requirement (to deposit in the frozen plan).
-    pub requirement: RequirementId,
-    /// What the instructor asks about it (may be empty: the message says it all).
-    pub comment: String,
-}
-
-/// A complement request's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ComplementRequestId(pub i64);
-
-/// A complement request and, once given, the vendor's answer; kept forever.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ComplementRequest {
-    /// Its id.
-    pub id: ComplementRequestId,
-    /// The candidature.
-    pub candidature: CandidatureId,
-    /// The instructor's message.
-    pub message: String,
-    /// The requirements concerned, with a comment each.
-    pub items: Vec<ComplementItem>,
-    /// When it was asked.
-    pub requested_at: Timestamp,
-    /// Who asked ([`Actor`]'s text form).
-    pub requested_by: String,
-    /// That user's display name.
-    pub requested_by_name: Option<String>,
-    /// The vendor's answer, once given.
-    pub answer: Option<String>,
-    /// When it was answered.
-    pub answered_at: Option<Timestamp>,
-    /// Who answered ([`Actor`]'s text form).
-    pub answered_by: Option<String>,
-    /// That user's display name.
-    pub answered_by_name: Option<String>,
-}
-
-impl ComplementRequest {
-    /// Whether the vendor has not answered yet.
-    pub fn is_open(&self) -> bool {
-        self.answered_at.is_none()
-    }
-}
-
-struct ComplementRow {
-    id: i64,
-    candidature_id: i64,
-    message: String,
-    items: String,
-    requested_at: i64,
-    requested_by: String,
-    requested_by_name: Option<String>,
-    answer: Option<String>,
-    answered_at: Option<i64>,
-    answered_by: Option<String>,
-    answered_by_name: Option<String>,
-}
-
-crate::row::impl_from_row!(ComplementRow {
-    id,
-    candidature_id,
-    message,
-    items,
-    requested_at,
-    requested_by,
-    requested_by_name,
-    answer,
-    answered_at,
-    answered_by,
-    answered_by_name
-});
-
-/// `users` joined on an actor column holding [`Actor`]'s text form (`user:42`).
-fn actor_join(alias: &str, column: &str) -> String {
-    format!("LEFT JOIN users {alias} ON {column} = 'user:' || CAST({alias}.id AS TEXT)")
-}
-
-fn complement_select() -> String {
-    format!(
-        "SELECT r.id, r.candidature_id, r.message, r.items, r.requested_at, r.requested_by, \
-         ru.display_name AS requested_by_name, r.answer, r.answered_at, r.answered_by, \
-         au.display_name AS answered_by_name FROM complement_requests r {} {}",
-        actor_join("ru", "r.requested_by"),
-        actor_join("au", "r.answered_by")
-    )
-}
-
-impl TryFrom<ComplementRow> for ComplementRequest {
-    type Error = DbError;
-    fn try_from(r: ComplementRow) -> Result<Self> {
-        Ok(Self {
-            id: ComplementRequestId(r.id),
-            candidature: CandidatureId(r.candidature_id),
-            message: r.message,
-            items: serde_json::from_str(&r.items).map_err(DbError::corrupt)?,
-            requested_at: Timestamp::from_millis(r.requested_at),
-            requested_by: r.requested_by,
-            requested_by_name: r.requested_by_name,
-            answer: r.answer,
-            answered_at: r.answered_at.map(Timestamp::from_millis),
-            answered_by: r.answered_by,
-            answered_by_name: r.answered_by_name,
-        })
-    }
-}
-
-async fn load_complement(
-    conn: &mut AnyConnection,
-    id: ComplementRequestId,
-) -> Result<ComplementRequest> {
-    let row: ComplementRow = sqlx::query_as(&format!("{} WHERE r.id = $1", complement_select()))
-        .bind(id.0)
-        .fetch_one(&mut *conn)
-        .await?;
-    ComplementRequest::try_from(row)
-}
-
-async fn complements_of(
-    conn: &mut AnyConnection,
-    candidature: CandidatureId,
-) -> Result<Vec<ComplementRequest>> {
-    let rows: Vec<ComplementRow> = sqlx::query_as(&format!(
-        "{} WHERE r.candidature_id = $1 ORDER BY r.id",
-        complement_select()
-    ))
-    .bind(candidature.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter().map(ComplementRequest::try_from).collect()
-}
-
-/// One entry of an object's history, for people: who (with their name), when, what, and the
-/// snapshot the audit entry kept.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HistoryEntry {
-    /// The audit entry's id (its position in the chain).
-    pub id: i64,
-    /// When.
-    pub at: Timestamp,
-    /// Who ([`Actor`]'s text form: `user:42` or `system`).
-    pub actor: String,
-    /// The user's display name, when the actor is a user.
-    pub actor_name: Option<String>,
-    /// What was done (`candidature.submit`, `proof.verdict`, ...).
-    pub action: String,
-    /// The snapshot of the change.
-    pub details: serde_json::Value,
-}
-
-struct HistoryRow {
-    id: i64,
-    at: i64,
-    actor: String,
-    actor_name: Option<String>,
-    action: String,
-    details: String,
-}
-
-crate::row::impl_from_row!(HistoryRow {
-    id,
-    at,
-    actor,
-    actor_name,
-    action,
-    details
-});
-
 /// The instructor acting: instruction acts name a person.
 pub(crate) fn acting_user(actor: &Actor) -> Result<UserId> {
     match actor {
@@ -491,58 +176,14 @@ pub(crate) fn acting_user(actor: &Actor) -> Result<UserId> {
     }
 }
 
-/// Refuses a user acting on a candidature another instructor holds.
-pub(crate) fn check_holder(c: &StoredCandidature, actor: &Actor) -> Result<()> {
-    match (actor, c.assigned_to) {
-        (Actor::User(u), Some(holder)) if holder != *u => {
-            Err(conflict(conflicts::ASSIGNED_ELSEWHERE))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Checks `c` is in instruction (a decided one gives [`conflicts::ALREADY_DECIDED`]).
-pub(crate) fn check_in_instruction(c: &StoredCandidature) -> Result<()> {
-    match c.status {
-        CandidatureStatus::InInstruction => Ok(()),
-        CandidatureStatus::Referenced | CandidatureStatus::Refused => {
-            Err(conflict(conflicts::ALREADY_DECIDED))
-        }
-        _ => Err(conflict(conflicts::NOT_IN_INSTRUCTION)),
-    }
-}
-
 /// The checks of every instruction act by `actor` on `c`: a named user, the candidature in
-/// instruction, not held by someone else. Returns the acting user.
+/// instruction ([`CandidatureStatus::check_instruction_act`]), not held by someone else
+/// ([`check_holder`]). Returns the acting user.
 pub(crate) fn check_instruction_act(c: &StoredCandidature, actor: &Actor) -> Result<UserId> {
     let user = acting_user(actor)?;
-    check_in_instruction(c)?;
-    check_holder(c, actor)?;
+    c.status.check_instruction_act()?;
+    check_holder(c.assigned_to, Some(user))?;
     Ok(user)
-}
-
-/// Makes `user` the holder of `c` if nobody holds it; returns whether it did.
-pub(crate) async fn hold_if_free(
-    conn: &mut AnyConnection,
-    c: &StoredCandidature,
-    user: UserId,
-) -> Result<bool> {
-    if c.assigned_to.is_some() {
-        return Ok(false);
-    }
-    sqlx::query("UPDATE candidatures SET assigned_to = $1 WHERE id = $2 AND assigned_to IS NULL")
-        .bind(user.0)
-        .bind(c.id.0)
-        .execute(&mut *conn)
-        .await?;
-    Ok(true)
-}
-
-/// A trimmed text, or `None` when empty.
-pub(crate) fn non_blank(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
 }
 
 impl Db {
@@ -601,7 +242,7 @@ impl Db {
 
     /// Assigns a candidature under review to `instructor` (an active instructor account,
     /// [`DbError::Invalid`] otherwise), whoever held it: this is how a candidature is handed
-    /// over or unlocked. A draft or decided candidature gives [`conflicts::NOT_UNDER_REVIEW`];
+    /// over or unlocked. A draft or decided candidature gives [`preuves_domain::WorkflowConflict::NotUnderReview`];
     /// an unknown one [`DbError::NotFound`]. The audit entry keeps the previous holder.
     pub async fn assign_candidature(
         &self,
@@ -610,10 +251,8 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredCandidature> {
         let mut tx = self.begin_audited().await?;
-        let before = candidatures::load(tx.conn(), id, None).await?;
-        if !before.status.is_under_review() {
-            return Err(conflict(conflicts::NOT_UNDER_REVIEW));
-        }
+        let before = stored_candidatures::load(tx.conn(), id, None).await?;
+        before.status.check_assignment()?;
         let account: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")
                 .bind(instructor.0)
@@ -638,7 +277,7 @@ impl Db {
             json!({ "from": before.assigned_to, "to": instructor }),
         )
         .await?;
-        let stored = candidatures::load(tx.conn(), id, None).await?;
+        let stored = stored_candidatures::load(tx.conn(), id, None).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -646,10 +285,10 @@ impl Db {
     /// Records `actor`'s verdict on a deposited proof, with a comment (required unless
     /// compliant: [`DbError::Invalid`]). A verdict may be changed while the candidature is in
     /// instruction; each change is audited with the previous verdict. Refused with
-    /// [`conflicts::NOT_IN_INSTRUCTION`] or [`conflicts::ALREADY_DECIDED`] (status),
-    /// [`conflicts::ASSIGNED_ELSEWHERE`] (another instructor holds it; an unheld candidature
-    /// becomes held by the actor), [`conflicts::PROOF_NO_LONGER_NEEDED`] (R5, or not asked by the
-    /// plan), [`conflicts::PROOF_SUPERSEDED`] (a newer file answers the same expected proof).
+    /// [`preuves_domain::WorkflowConflict::NotInInstruction`] or [`preuves_domain::WorkflowConflict::AlreadyDecided`] (status),
+    /// [`preuves_domain::WorkflowConflict::AssignedElsewhere`] (another instructor holds it; an unheld candidature
+    /// becomes held by the actor), [`preuves_domain::WorkflowConflict::ProofNoLongerNeeded`] (R5, or not asked by the
+    /// plan), [`preuves_domain::WorkflowConflict::ProofSuperseded`] (a newer file answers the same expected proof).
     /// An unknown proof gives [`DbError::NotFound`].
     pub async fn record_verdict(
         &self,
@@ -660,35 +299,18 @@ impl Db {
     ) -> Result<StoredProof> {
         let user = acting_user(actor)?;
         let comment = non_blank(comment);
-        if verdict != Verdict::Compliant && comment.is_none() {
+        if verdict.needs_comment() && comment.is_none() {
             return Err(DbError::Invalid(format!(
                 "un verdict « {} » doit être motivé par un commentaire",
                 verdict.label()
             )));
         }
         let mut tx = self.begin_audited().await?;
-        let before = proofs::load_proof(tx.conn(), proof).await?;
-        let c = candidatures::load(tx.conn(), before.candidature, None).await?;
+        let before = stored_proofs::load_proof(tx.conn(), proof).await?;
+        let c = stored_candidatures::load(tx.conn(), before.candidature, None).await?;
         check_instruction_act(&c, actor)?;
-        let asked = c.plan.as_ref().is_some_and(|plan| {
-            plan.entry(before.requirement.as_str())
-                .is_some_and(candidatures::SnapshotEntry::is_to_deposit)
-        });
-        if !before.is_needed() || !asked {
-            return Err(conflict(conflicts::PROOF_NO_LONGER_NEEDED));
-        }
-        let all = proofs::proofs_of(tx.conn(), c.id).await?;
-        let position = (
-            before.requirement.as_str(),
-            before.scenario_index,
-            before.proof_index,
-        );
-        if current_by_position(&all)
-            .get(&position)
-            .is_some_and(|current| current.id != before.id)
-        {
-            return Err(conflict(conflicts::PROOF_SUPERSEDED));
-        }
+        let all = stored_proofs::proofs_of(tx.conn(), c.id).await?;
+        check_verdict_target(c.plan.as_ref(), &before, &all)?;
         let held = hold_if_free(tx.conn(), &c, user).await?;
         let now = Timestamp::now().as_millis();
         sqlx::query(
@@ -725,228 +347,8 @@ impl Db {
             }),
         )
         .await?;
-        let stored = proofs::load_proof(tx.conn(), proof).await?;
+        let stored = stored_proofs::load_proof(tx.conn(), proof).await?;
         tx.commit().await?;
         Ok(stored)
     }
-
-    /// Asks the vendor for complements: the candidature (in instruction, held by the actor or
-    /// by nobody) becomes complement requested, and the request (message, and per requirement
-    /// a comment) is kept forever. The message is required and each requirement must be to
-    /// deposit in the frozen plan ([`DbError::Invalid`]); status and holder refusals as for
-    /// [`Db::record_verdict`].
-    pub async fn request_complements(
-        &self,
-        id: CandidatureId,
-        items: &[(RequirementId, String)],
-        message: &str,
-        actor: &Actor,
-    ) -> Result<ComplementRequest> {
-        let user = acting_user(actor)?;
-        let message = non_blank(Some(message)).ok_or_else(|| {
-            DbError::Invalid("la demande de compléments doit avoir un message".to_owned())
-        })?;
-        let items: Vec<ComplementItem> = items
-            .iter()
-            .map(|(requirement, comment)| ComplementItem {
-                requirement: requirement.clone(),
-                comment: comment.trim().to_owned(),
-            })
-            .collect();
-        let mut tx = self.begin_audited().await?;
-        let c = candidatures::load(tx.conn(), id, None).await?;
-        check_instruction_act(&c, actor)?;
-        let plan = c.plan.clone().unwrap_or_default();
-        if let Some(item) = items.iter().find(|i| {
-            !plan
-                .entry(i.requirement.as_str())
-                .is_some_and(candidatures::SnapshotEntry::is_to_deposit)
-        }) {
-            return Err(DbError::Invalid(format!(
-                "l'exigence {} n'est pas à prouver dans le plan de cette candidature",
-                item.requirement
-            )));
-        }
-        let held = hold_if_free(tx.conn(), &c, user).await?;
-        let now = Timestamp::now().as_millis();
-        let (request,): (i64,) = sqlx::query_as(
-            "INSERT INTO complement_requests (candidature_id, message, items, requested_at, \
-             requested_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(&message)
-        .bind(serde_json::to_string(&items).map_err(DbError::corrupt)?)
-        .bind(now)
-        .bind(actor.to_string())
-        .fetch_one(tx.conn())
-        .await?;
-        set_status(
-            tx.conn(),
-            &c,
-            CandidatureStatus::ComplementRequested,
-            &message,
-            now,
-        )
-        .await?;
-        tx.record(
-            actor,
-            "candidature.complements_requested",
-            "candidature",
-            &id.to_string(),
-            json!({
-                "request": request,
-                "from": c.status,
-                "to": CandidatureStatus::ComplementRequested,
-                "message": message,
-                "items": items,
-                "now_held_by": held.then_some(user),
-            }),
-        )
-        .await?;
-        let stored = load_complement(tx.conn(), ComplementRequestId(request)).await?;
-        tx.commit().await?;
-        Ok(stored)
-    }
-
-    /// The vendor's answer to the open complement request of a candidature of `organisation`
-    /// (another organisation's gives [`DbError::NotFound`]): records the message on the request
-    /// and moves the candidature back to in instruction (see the module header for why not to
-    /// submitted). The message is required ([`DbError::Invalid`]); a candidature not waiting for
-    /// complements gives [`conflicts::NO_OPEN_COMPLEMENT_REQUEST`].
-    pub async fn answer_complements(
-        &self,
-        organisation: OrganisationId,
-        id: CandidatureId,
-        message: &str,
-        actor: &Actor,
-    ) -> Result<ComplementRequest> {
-        let message = non_blank(Some(message)).ok_or_else(|| {
-            DbError::Invalid("la réponse aux compléments doit avoir un message".to_owned())
-        })?;
-        let mut tx = self.begin_audited().await?;
-        let c = candidatures::load(tx.conn(), id, Some(organisation)).await?;
-        if c.status != CandidatureStatus::ComplementRequested {
-            return Err(conflict(conflicts::NO_OPEN_COMPLEMENT_REQUEST));
-        }
-        let open: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM complement_requests WHERE candidature_id = $1 \
-             AND answered_at IS NULL ORDER BY id DESC LIMIT 1",
-        )
-        .bind(id.0)
-        .fetch_optional(tx.conn())
-        .await?;
-        let (request,) = open.ok_or_else(|| conflict(conflicts::NO_OPEN_COMPLEMENT_REQUEST))?;
-        let now = Timestamp::now().as_millis();
-        sqlx::query(
-            "UPDATE complement_requests SET answer = $1, answered_at = $2, answered_by = $3 \
-             WHERE id = $4",
-        )
-        .bind(&message)
-        .bind(now)
-        .bind(actor.to_string())
-        .bind(request)
-        .execute(tx.conn())
-        .await?;
-        set_status(
-            tx.conn(),
-            &c,
-            CandidatureStatus::InInstruction,
-            &message,
-            now,
-        )
-        .await?;
-        tx.record(
-            actor,
-            "candidature.complements_answered",
-            "candidature",
-            &id.to_string(),
-            json!({
-                "request": request,
-                "from": c.status,
-                "to": CandidatureStatus::InInstruction,
-                "message": message,
-            }),
-        )
-        .await?;
-        let stored = load_complement(tx.conn(), ComplementRequestId(request)).await?;
-        tx.commit().await?;
-        Ok(stored)
-    }
-
-    /// Every complement request of a candidature with its answer, oldest first (staff).
-    pub async fn list_complement_requests(
-        &self,
-        id: CandidatureId,
-    ) -> Result<Vec<ComplementRequest>> {
-        let mut conn = self.pool.acquire().await?;
-        complements_of(&mut conn, id).await
-    }
-
-    /// Every complement request of a candidature of `organisation`, oldest first:
-    /// [`DbError::NotFound`] when the candidature is another organisation's.
-    pub async fn list_complement_requests_for(
-        &self,
-        organisation: OrganisationId,
-        id: CandidatureId,
-    ) -> Result<Vec<ComplementRequest>> {
-        let mut conn = self.pool.acquire().await?;
-        candidatures::load(&mut conn, id, Some(organisation)).await?;
-        complements_of(&mut conn, id).await
-    }
-
-    /// The history of one object (`"candidature"` and its id, `"referencing"` and its NRU, ...)
-    /// from the audit trail, oldest first, with the acting users' names: a candidature's
-    /// creation, edits, submission, deposits, verdicts, complements, assignment and decision.
-    pub async fn audit_history(
-        &self,
-        object_type: &str,
-        object_id: &str,
-    ) -> Result<Vec<HistoryEntry>> {
-        let rows: Vec<HistoryRow> = sqlx::query_as(&format!(
-            "SELECT a.id, a.at, a.actor, u.display_name AS actor_name, a.action, a.details \
-             FROM audit_log a {} WHERE a.object_type = $1 AND a.object_id = $2 ORDER BY a.id",
-            actor_join("u", "a.actor")
-        ))
-        .bind(object_type)
-        .bind(object_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(HistoryEntry {
-                    id: r.id,
-                    at: Timestamp::from_millis(r.at),
-                    actor: r.actor,
-                    actor_name: r.actor_name,
-                    action: r.action,
-                    details: serde_json::from_str(&r.details).map_err(DbError::corrupt)?,
-                })
-            })
-            .collect()
-    }
-}
-
-/// Moves `c` from its current status to `to` with `reason`, bumping its revision.
-pub(crate) async fn set_status(
-    conn: &mut AnyConnection,
-    c: &StoredCandidature,
-    to: CandidatureStatus,
-    reason: &str,
-    now: i64,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE candidatures SET status = $1, status_reason = $2, status_changed_at = $3, \
-         updated_at = $3, revision = revision + 1 WHERE id = $4 AND status = $5",
-    )
-    .bind(to.code())
-    .bind(reason)
-    .bind(now)
-    .bind(c.id.0)
-    .bind(c.status.code())
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(conflict(conflicts::INVALID_TRANSITION));
-    }
-    Ok(())
 }

@@ -7,7 +7,10 @@
 //! milliseconds ([`Timestamp`]), calendar days ISO text, lists JSON text, flags nullable
 //! timestamps (the `Any` driver maps no date, JSON or boolean column the same way on both).
 //!
-//! Repositories are methods on [`Db`], one module per resource. Every mutating call that changes
+//! Repositories are methods on [`Db`], one module per resource. The shared identifiers are in
+//! [`ids`] and the rows read inside transactions in `stored_*`, below the repositories, so no two
+//! modules import each other (a test checks it); the workflow rules are the domain crate's
+//! ([`preuves_domain::workflow`]), called inside the transactions. Every mutating call that changes
 //! platform state takes an [`Actor`] and writes its [`audit`] entry in the same transaction as the
 //! change, so a change without its entry (or the reverse) cannot be committed.
 //!
@@ -22,12 +25,16 @@ pub mod api_tokens;
 pub mod audit;
 pub mod candidatures;
 pub mod catalogue;
+pub mod complements;
 pub mod conflicts;
 pub mod decisions;
 mod error;
+pub mod ids;
 pub mod instruction;
 pub mod maintenance;
 mod migrations;
+#[cfg(test)]
+mod module_graph;
 pub mod organisations;
 pub mod proofs;
 pub mod referencings;
@@ -36,6 +43,8 @@ pub mod rem_impact;
 mod row;
 pub mod sessions;
 pub mod solutions;
+pub mod stored_candidatures;
+pub mod stored_proofs;
 pub mod text;
 pub mod throttle;
 mod time;
@@ -47,36 +56,45 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-pub use api_tokens::{ApiToken, ApiTokenGrant, ApiTokenId, NewApiToken, TokenScope};
-pub use audit::{Actor, AuditBreak, AuditBreakKind, AuditEntry, ChainSummary};
-pub use candidatures::{
-    AdministrativeStep, CandidatureId, CandidatureStatus, ExpectedProof, HonourStatement,
-    LateNrusOutcome, PlanSnapshot, SnapshotEntry, SnapshotReason, SnapshotSummary,
-    StoredCandidature,
-};
+pub use api_tokens::{ApiToken, ApiTokenGrant, NewApiToken, TokenScope};
+pub use audit::{AuditBreak, AuditBreakKind, AuditEntry, ChainSummary, HistoryEntry};
+pub use candidatures::LateNrusOutcome;
 pub use catalogue::{
-    CatalogueSeed, DispositifId, DispositifSummary, Page, RemVersion, RemVersionId, RequirementHit,
-    RequirementQuery, StoredRequirement,
+    CatalogueSeed, DispositifSummary, Page, RemVersion, RequirementHit, RequirementQuery,
+    StoredRequirement,
 };
+pub use complements::{ComplementItem, ComplementRequest};
+pub use conflicts::{Conflict, UniqueConstraint};
 pub use decisions::{
     GrantDraft, GrantRecord, Manifest, ManifestBasis, ManifestCounts, ManifestEntry,
 };
-pub use error::{DbError, ResultExt, constraints};
-pub use instruction::{
-    ComplementItem, ComplementRequest, ComplementRequestId, GapKind, HistoryEntry, InstructionGap,
-    QueueEntry, QueueFilters, Verdict, current_proofs, instruction_gaps,
+pub use error::{DbError, ResultExt};
+pub use ids::{
+    Actor, ApiTokenId, CandidatureId, ComplementRequestId, DispositifId, OrganisationId, ProofId,
+    ReferencingId, RemVersionId, SolutionId, TokenHash, UserId,
 };
+pub use instruction::{QueueEntry, QueueFilters};
 pub use maintenance::{BlobReference, BlobUse};
-pub use organisations::{Organisation, OrganisationId};
-pub use proofs::{MissingProof, NewProof, ProofId, StoredProof, missing_proofs};
-pub use referencings::{NewReferencing, ReferencingId, StoredReferencing};
+pub use organisations::Organisation;
+// The workflow model is the domain's; it is re-exported so callers name it with the rows.
+pub use preuves_domain::{
+    CandidatureStatus, ExpectedProof, GapKind, MissingProof, PlanSnapshot, SnapshotEntry,
+    SnapshotReason, SnapshotSummary, Verdict, WorkflowConflict, current_proofs, instruction_gaps,
+    missing_proofs,
+};
+pub use referencings::{NewReferencing, StoredReferencing};
 pub use register_public::{CitingCandidature, MAX_REGISTER_PAGE, RegisterQuery, Verification};
 pub use rem_impact::PinnedCandidature;
-pub use sessions::{NewSession, Session, TokenHash};
-pub use solutions::{Solution, SolutionFields, SolutionId};
+pub use sessions::{NewSession, Session};
+pub use solutions::{Solution, SolutionFields};
+pub use stored_candidatures::{AdministrativeStep, HonourStatement, StoredCandidature};
+pub use stored_proofs::{NewProof, StoredProof};
 pub use throttle::{LoginAttempt, LoginFailureCounts, LoginLimits};
 pub use time::Timestamp;
-pub use users::{NewUser, Role, User, UserCredentials, UserId};
+pub use users::{NewUser, Role, User, UserCredentials};
+
+/// An expected proof of a candidature's frozen plan that is not proven yet.
+pub type InstructionGap = preuves_domain::InstructionGap<ProofId>;
 
 /// Results of this crate.
 pub type Result<T, E = DbError> = std::result::Result<T, E>;

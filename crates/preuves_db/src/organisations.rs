@@ -1,25 +1,12 @@
 //! Vendor organisations (*éditeurs*), identified by their SIREN.
 
-use std::fmt;
-
 use preuves_domain::Siren;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::Actor;
+use crate::ids::{Actor, OrganisationId};
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
-
-/// An organisation's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct OrganisationId(pub i64);
-
-impl fmt::Display for OrganisationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// A vendor company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,7 +51,7 @@ const COLUMNS: &str = "id, name, siren, created_at";
 
 impl Db {
     /// Creates an organisation. A SIREN already registered gives
-    /// [`DbError::Conflict`] on [`crate::constraints::ORGANISATION_SIREN`].
+    /// [`DbError::Conflict`] on [`crate::UniqueConstraint::OrganisationSiren`].
     pub async fn create_organisation(
         &self,
         name: &str,

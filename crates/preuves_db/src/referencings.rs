@@ -4,8 +4,6 @@
 //! [`Db::register_for`] and [`Db::referencings_by_nru`] give domain [`Referencing`] values, so
 //! the proof-plan engine runs on stored data.
 
-use std::fmt;
-
 use preuves_domain::{
     DispositifKey, IsoDate, Nru, Profile, Referencing, ReferencingStatus, Siren, Version,
 };
@@ -13,22 +11,10 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::audit::Actor;
-use crate::organisations::OrganisationId;
+use crate::ids::{Actor, OrganisationId, ReferencingId};
 use crate::text::fold;
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
-
-/// A referencing's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ReferencingId(pub i64);
-
-impl fmt::Display for ReferencingId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// What is needed to record a referencing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,7 +243,7 @@ pub(crate) async fn insert_row(conn: &mut AnyConnection, new: &NewReferencing) -
 
 impl Db {
     /// Records a referencing. An NRU already recorded gives [`DbError::Conflict`] on
-    /// [`crate::constraints::REFERENCING_NRU`]; an unknown organisation or dispositif gives
+    /// [`crate::UniqueConstraint::ReferencingNru`]; an unknown organisation or dispositif gives
     /// [`DbError::NotFound`].
     pub async fn insert_referencing(
         &self,

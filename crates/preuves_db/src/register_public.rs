@@ -12,9 +12,9 @@ use preuves_domain::{
 };
 use serde::Serialize;
 
-use crate::candidatures::{self, CandidatureRow, StoredCandidature};
 use crate::catalogue::Page;
 use crate::referencings::{self, ReferencingRow, StoredReferencing};
+use crate::stored_candidatures::{self, CandidatureRow, StoredCandidature};
 use crate::text::contains_pattern;
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
@@ -199,7 +199,7 @@ impl Db {
         let rows: Vec<CandidatureRow> = sqlx::query_as(&format!(
             "{} WHERE c.status IN ('draft', 'submitted', 'in_instruction', \
              'complement_requested') AND (c.nrus LIKE $1 OR c.late_nrus LIKE $1) ORDER BY c.id",
-            candidatures::SELECT
+            stored_candidatures::SELECT
         ))
         .bind(&pattern)
         .fetch_all(&self.pool)

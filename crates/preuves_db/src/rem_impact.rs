@@ -5,8 +5,8 @@
 
 use preuves_domain::Siren;
 
-use crate::candidatures::{self, CandidatureRow, StoredCandidature};
-use crate::catalogue::RemVersionId;
+use crate::ids::RemVersionId;
+use crate::stored_candidatures::{self, CandidatureRow, StoredCandidature};
 use crate::{Db, DbError, Result};
 
 /// An open candidature pinned to a REM version, with its vendor.
@@ -30,7 +30,7 @@ impl Db {
         let rows: Vec<CandidatureRow> = sqlx::query_as(&format!(
             "{} WHERE c.rem_version_id = $1 AND c.status IN ('draft', 'submitted', \
              'in_instruction', 'complement_requested') ORDER BY c.id",
-            candidatures::SELECT
+            stored_candidatures::SELECT
         ))
         .bind(version.0)
         .fetch_all(&self.pool)

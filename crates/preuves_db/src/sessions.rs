@@ -7,35 +7,11 @@
 use std::fmt;
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::audit::{Actor, hex};
+use crate::ids::{Actor, TokenHash, UserId};
 use crate::time::Timestamp;
-use crate::users::{User, UserId, UserRow};
+use crate::users::{User, UserRow};
 use crate::{Db, DbError, Result};
-
-/// The SHA-256 (hexadecimal) of a session token: what identifies a session in the database.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct TokenHash(String);
-
-impl TokenHash {
-    /// Hashes a raw session token (as read from the cookie).
-    pub fn of(raw_token: &str) -> Self {
-        Self(hex(&Sha256::digest(raw_token.as_bytes())))
-    }
-
-    /// The hash as stored.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for TokenHash {
-    // Only a prefix: enough to correlate log lines, not to look a session up.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenHash({}…)", self.0.get(..8).unwrap_or(""))
-    }
-}
 
 /// What is needed to open a session.
 pub struct NewSession<'a> {
@@ -151,7 +127,7 @@ impl Db {
         .await?;
         row.map(|r| {
             Ok(Session {
-                token_hash: TokenHash(r.token_hash),
+                token_hash: TokenHash::from_stored(r.token_hash),
                 user: User::try_from(r.user)?,
                 csrf_token: r.csrf_token,
                 created_at: Timestamp::from_millis(r.session_created_at),

@@ -4,29 +4,15 @@
 //! Every read that a vendor can reach is scoped to an organisation: another organisation's id
 //! gives [`DbError::NotFound`], exactly like an id that does not exist, so nothing leaks. Updates
 //! use optimistic concurrency: the caller names the [`Solution::revision`] it edited, and a
-//! change made since gives [`DbError::Conflict`] on [`conflicts::STALE_REVISION`].
-
-use std::fmt;
+//! change made since gives [`DbError::Conflict`] on [`Conflict::StaleRevision`].
 
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::Actor;
-use crate::conflicts;
-use crate::organisations::OrganisationId;
+use crate::conflicts::Conflict;
+use crate::ids::{Actor, OrganisationId, SolutionId};
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
-
-/// A solution's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct SolutionId(pub i64);
-
-impl fmt::Display for SolutionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// What a vendor declares about a solution (creation and update).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -191,7 +177,7 @@ impl Db {
 
     /// Updates a solution of `organisation`, based on `expected_revision`. Another
     /// organisation's solution gives [`DbError::NotFound`]; a solution changed since gives
-    /// [`DbError::Conflict`] on [`conflicts::STALE_REVISION`] and changes nothing.
+    /// [`DbError::Conflict`] on [`Conflict::StaleRevision`] and changes nothing.
     pub async fn update_solution(
         &self,
         organisation: OrganisationId,
@@ -211,7 +197,7 @@ impl Db {
         .await?;
         let before = Solution::try_from(row.ok_or(DbError::NotFound)?)?;
         if before.revision != expected_revision {
-            return Err(conflicts::stale_revision());
+            return Err(Conflict::StaleRevision.into());
         }
         let now = Timestamp::now().as_millis();
         let row: Option<SolutionRow> = sqlx::query_as(&format!(
@@ -229,7 +215,7 @@ impl Db {
         .bind(expected_revision)
         .fetch_optional(tx.conn())
         .await?;
-        let solution = Solution::try_from(row.ok_or_else(conflicts::stale_revision)?)?;
+        let solution = Solution::try_from(row.ok_or(Conflict::StaleRevision)?)?;
         tx.record(
             actor,
             "solution.update",

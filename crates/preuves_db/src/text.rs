@@ -70,6 +70,18 @@ pub(crate) fn contains_pattern(query: &str) -> String {
     p
 }
 
+/// Lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    ::hex::encode(bytes)
+}
+
+/// A trimmed text, or `None` when empty.
+pub(crate) fn non_blank(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

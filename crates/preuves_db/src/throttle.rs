@@ -20,9 +20,9 @@
 
 use serde_json::json;
 
-use crate::audit::Actor;
+use crate::ids::{Actor, UserId};
 use crate::time::Timestamp;
-use crate::users::{UserId, email_key};
+use crate::users::email_key;
 use crate::{Backend, Db, DbError, Result};
 
 /// Failed sign-ins since an instant.

@@ -10,21 +10,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::Actor;
-use crate::organisations::OrganisationId;
+use crate::ids::{Actor, OrganisationId, UserId};
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
-
-/// A user's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// What a user may do on the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -192,7 +180,7 @@ pub(crate) const USER_COLUMNS: &str =
 
 impl Db {
     /// Creates an account. The e-mail address already in use (in any case) gives
-    /// [`DbError::Conflict`] on [`crate::constraints::USER_EMAIL`]; a vendor without organisation
+    /// [`DbError::Conflict`] on [`crate::UniqueConstraint::UserEmail`]; a vendor without organisation
     /// or a non-vendor with one gives [`DbError::Invalid`].
     pub async fn create_user(&self, new: &NewUser<'_>, actor: &Actor) -> Result<User> {
         if (new.role == Role::Vendor) != new.organisation.is_some() {
@@ -341,7 +329,7 @@ impl Db {
         &self,
         id: UserId,
         password_hash: &str,
-        keep: Option<&crate::sessions::TokenHash>,
+        keep: Option<&crate::ids::TokenHash>,
         actor: &Actor,
     ) -> Result<u64> {
         let mut tx = self.begin_audited().await?;

@@ -1,23 +1,30 @@
-//! Calendar dates (`YYYY-MM-DD`) for milestones such as a dispositif's date 2.
+//! Calendar dates (`YYYY-MM-DD`) for milestones such as a dispositif's date 2, and instants read
+//! in Paris time (the programme's deadlines are French days).
 //!
-//! The domain needs only to parse, print and compare whole days, and to read an instant in Paris
-//! time (the programme's deadlines are French days), so it keeps its own small type instead of a
-//! date library; summer time follows the EU rule (last Sunday of March to last Sunday of October,
-//! 01:00 UTC).
+//! The calendar and the time zone come from `jiff`: [`IsoDate`] wraps a `jiff::civil::Date`, and
+//! Paris time follows the `Europe/Paris` rules of the time-zone database bundled into the binary,
+//! so the same instant reads the same on every machine, whatever its own time-zone files.
 
 use std::fmt;
+use std::sync::LazyLock;
 
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ids::IdError;
 
-/// A calendar day, ordered chronologically.
+/// `Europe/Paris`, read once from the bundled database.
+static PARIS: LazyLock<TimeZone> = LazyLock::new(|| {
+    // The database is compiled into the binary (`tzdb-bundle-always`), so the zone is always
+    // there; `paris_is_bundled` below checks it.
+    TimeZone::get("Europe/Paris").expect("the bundled time-zone database has Europe/Paris")
+});
+
+/// A calendar day, ordered chronologically (years 0000 to 9999).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IsoDate {
-    year: u16,
-    month: u8,
-    day: u8,
-}
+pub struct IsoDate(Date);
 
 impl IsoDate {
     /// Parses an ISO 8601 calendar date, `YYYY-MM-DD`, checking that the day exists.
@@ -29,6 +36,8 @@ impl IsoDate {
             value: s.to_owned(),
             why,
         };
+        // Only the strict extended form: jiff's own parser also takes other ISO 8601 shapes
+        // (basic form, a time after the day), which a form field must not silently accept.
         let b = s.as_bytes();
         if b.len() != 10
             || b[4] != b'-'
@@ -40,38 +49,56 @@ impl IsoDate {
         {
             return Err(invalid("le format attendu est AAAA-MM-JJ"));
         }
-        let num = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
+        // Four and two ASCII digits always fit.
+        let num = |r: std::ops::Range<usize>| s[r].parse::<i16>().unwrap_or(0);
         let (year, month, day) = (num(0..4), num(5..7), num(8..10));
         if !(1..=12).contains(&month) {
             return Err(invalid("le mois doit être compris entre 01 et 12"));
         }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        if day == 0 || day > days {
-            return Err(invalid("ce jour n'existe pas dans ce mois"));
-        }
-        Ok(Self {
-            year,
-            month: month as u8,
-            day: day as u8,
-        })
+        let narrow = |v: i16| i8::try_from(v).unwrap_or(0);
+        Date::new(year, narrow(month), narrow(day))
+            .map(Self)
+            .map_err(|_| invalid("ce jour n'existe pas dans ce mois"))
     }
 
     /// Builds a date from its parts, if that day exists.
     pub fn from_ymd(year: u16, month: u8, day: u8) -> Option<Self> {
-        Self::parse(&format!("{year:04}-{month:02}-{day:02}")).ok()
+        let date = Date::new(
+            i16::try_from(year).ok()?,
+            i8::try_from(month).ok()?,
+            i8::try_from(day).ok()?,
+        )
+        .ok()?;
+        Some(Self(date))
     }
 
     /// The date in French reading order, `15/12/2026`.
     pub fn to_french(&self) -> String {
-        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+        self.0.strftime("%d/%m/%Y").to_string()
+    }
+
+    /// The day `days` later (earlier if negative), kept within years 0000 to 9999.
+    pub fn plus_days(self, days: i32) -> Self {
+        let moved = Span::new()
+            .try_days(days)
+            .and_then(|span| self.0.checked_add(span));
+        let date = moved.unwrap_or(if days < 0 { MIN_DATE } else { Date::MAX });
+        Self(date.max(MIN_DATE))
+    }
+
+    /// The instant this day begins in Paris (its midnight, CET or CEST), in milliseconds since
+    /// the Unix epoch; the last instant jiff can represent for 9999-12-31.
+    pub fn paris_start_millis(self) -> i64 {
+        // Midnight always exists in Paris (the clocks change at 02:00 and 03:00).
+        PARIS
+            .to_timestamp(self.0.to_datetime(Time::midnight()))
+            .unwrap_or(Timestamp::MAX)
+            .as_millisecond()
     }
 }
+
+/// The first day an [`IsoDate`] can hold (its text has four digits of year).
+const MIN_DATE: Date = jiff::civil::date(0, 1, 1);
 
 /// An instant read in Paris time: the day and the minutes since midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,32 +112,17 @@ pub struct ParisTime {
 }
 
 impl ParisTime {
-    /// Reads an instant given in milliseconds since the Unix epoch (years 1970–9999).
+    /// Reads an instant given in milliseconds since the Unix epoch (from 1970 to the end of
+    /// year 9999: earlier instants read as the epoch, later ones as the last instant jiff holds).
     pub fn from_unix_millis(ms: i64) -> Self {
-        const HOUR: i64 = 3_600_000;
-        const DAY: i64 = 24 * HOUR;
-        let ms = ms.clamp(0, 253_402_300_799_000);
-        let (year, _, _) = civil_from_days(ms.div_euclid(DAY));
-        let summer_start = last_sunday(year, 3) * DAY + HOUR;
-        let summer_end = last_sunday(year, 10) * DAY + HOUR;
-        let offset = if (summer_start..summer_end).contains(&ms) {
-            2 * HOUR
-        } else {
-            HOUR
-        };
-        let local = ms + offset;
-        let (year, month, day) = civil_from_days(local.div_euclid(DAY));
-        let minutes = local.rem_euclid(DAY) / 60_000;
-        // Every value is in range by construction (the clamp keeps the year at four digits).
-        let narrow = |v: i64| u8::try_from(v).unwrap_or(0);
+        let at = Timestamp::from_millisecond(ms.max(0)).unwrap_or(Timestamp::MAX);
+        let local = PARIS.to_datetime(at);
+        // An hour and a minute are never negative.
+        let narrow = |v: i8| u8::try_from(v).unwrap_or(0);
         Self {
-            date: IsoDate {
-                year: u16::try_from(year).unwrap_or(9999),
-                month: narrow(month),
-                day: narrow(day),
-            },
-            hour: narrow(minutes / 60),
-            minute: narrow(minutes % 60),
+            date: IsoDate(local.date()),
+            hour: narrow(local.hour()),
+            minute: narrow(local.minute()),
         }
     }
 
@@ -125,40 +137,10 @@ impl ParisTime {
     }
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian calendar).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a count of days since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// The last Sunday of a 31-day month, as days since the epoch (1970-01-01 was a Thursday).
-fn last_sunday(year: i64, month: i64) -> i64 {
-    let last = days_from_civil(year, month, 31);
-    last - (last + 4).rem_euclid(7)
-}
-
 impl fmt::Display for IsoDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        // jiff prints `YYYY-MM-DD` for years 0000 to 9999, the only ones an `IsoDate` holds.
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -219,6 +201,54 @@ mod tests {
     }
 
     #[test]
+    fn summer_time_ends_on_the_last_sunday_of_october() {
+        let read = |ms| ParisTime::from_unix_millis(ms).to_french();
+        // 2026-10-25T00:59:59Z is still summer time (UTC+2); 01:00:00Z is winter time (UTC+1),
+        // so 02:00 to 02:59 is read twice that night.
+        assert_eq!(read(1_792_889_999_000), "25/10/2026 à 02:59");
+        assert_eq!(read(1_792_890_000_000), "25/10/2026 à 02:00");
+    }
+
+    #[test]
+    fn paris_is_bundled() {
+        // Not the machine's time zone: the database compiled into the binary.
+        assert!(TimeZone::get("Europe/Paris").is_ok());
+        assert_eq!(PARIS.iana_name(), Some("Europe/Paris"));
+    }
+
+    #[test]
+    fn days_add_across_months_and_years() {
+        let d = IsoDate::parse("2026-12-31").unwrap();
+        assert_eq!(d.plus_days(1).to_string(), "2027-01-01");
+        assert_eq!(d.plus_days(90).to_string(), "2027-03-31");
+        assert_eq!(
+            IsoDate::parse("2028-02-28")
+                .unwrap()
+                .plus_days(1)
+                .to_string(),
+            "2028-02-29"
+        );
+        assert_eq!(d.plus_days(-365).to_string(), "2025-12-31");
+        // Kept within the four-digit years.
+        assert_eq!(d.plus_days(i32::MAX).to_string(), "9999-12-31");
+        assert_eq!(d.plus_days(i32::MIN).to_string(), "0000-01-01");
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_in_paris() {
+        // 2027-01-15T00:00 in Paris (CET) is 2027-01-14T23:00Z.
+        let winter = IsoDate::parse("2027-01-15").unwrap();
+        assert_eq!(winter.paris_start_millis(), 1_799_967_600_000);
+        // 2027-07-15T00:00 in Paris (CEST) is 2027-07-14T22:00Z.
+        let summer = IsoDate::parse("2027-07-15").unwrap();
+        assert_eq!(summer.paris_start_millis(), 1_815_602_400_000);
+        let start = ParisTime::from_unix_millis(summer.paris_start_millis());
+        assert_eq!((start.date, start.hour, start.minute), (summer, 0, 0));
+        let before = ParisTime::from_unix_millis(summer.paris_start_millis() - 1);
+        assert_eq!(before.date, summer.plus_days(-1));
+    }
+
+    #[test]
     fn rejects_impossible_dates() {
         for bad in [
             "2026-13-01",
@@ -227,6 +257,8 @@ mod tests {
             "2026-00-10",
             "26-12-15",
             "2026/12/15",
+            "20261215",
+            "2026-12-15T10:00",
             "",
         ] {
             assert!(IsoDate::parse(bad).is_err(), "{bad}");

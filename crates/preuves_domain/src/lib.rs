@@ -2,7 +2,8 @@
 //! proof-plan engine that says, for every requirement of a candidature's scope, whether a proof
 //! must be deposited or why it is masked (rules R1–R10, this platform's labels, stated in
 //! `docs/rules.md`); and the frozen plan of a filed candidature, whose masks an instructor may
-//! lift.
+//! lift; and the candidature workflow (statuses, transitions, verdicts, what stands in the way
+//! of a grant) as pure rules.
 //!
 //! This crate is pure: no I/O, no async, no database. Everything here is a function of its
 //! arguments, which is what lets the engine be tested with tables, properties and snapshots, and
@@ -19,8 +20,10 @@ pub mod issued_nru;
 pub mod plan;
 pub mod rem_diff;
 pub mod scenario;
+pub mod snapshot;
 pub mod text;
 pub mod version;
+pub mod workflow;
 
 pub use candidature::{
     AdditionalComponent, Candidature, LateEntry, Referencing, ReferencingStatus,
@@ -44,4 +47,10 @@ pub use plan::{
     equivalence_reach,
 };
 pub use rem_diff::{ChangedField, ChangedRequirement, RemDiff};
+pub use snapshot::{
+    DepositedFile, ExpectedProof, GapKind, InstructionGap, MissingProof, PlanSnapshot,
+    SnapshotEntry, SnapshotReason, SnapshotSummary, check_instruction_complete,
+    check_verdict_target, current_proofs, instruction_gaps, missing_proofs,
+};
 pub use version::Version;
+pub use workflow::{CandidatureStatus, Verdict, WorkflowConflict, check_holder, holder_after};

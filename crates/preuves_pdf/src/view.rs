@@ -32,15 +32,12 @@ impl IsoDate {
         let year = number(0..4)?;
         let month = u8::try_from(number(5..7)?).map_err(|_| invalid())?;
         let day = u8::try_from(number(8..10)?).map_err(|_| invalid())?;
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days_in_month = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return Err(invalid()),
+        // Whether the day exists in that month (leap years included) is jiff's calendar.
+        let exists = match (i16::try_from(year), i8::try_from(month), i8::try_from(day)) {
+            (Ok(y), Ok(m), Ok(d)) => jiff::civil::Date::new(y, m, d).is_ok(),
+            _ => false,
         };
-        if year == 0 || day == 0 || day > days_in_month {
+        if year == 0 || !exists {
             return Err(invalid());
         }
         Ok(Self { year, month, day })

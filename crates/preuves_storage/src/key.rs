@@ -142,27 +142,15 @@ fn random_name() -> String {
 }
 
 /// The UTC (year, month) of `at`; times before 1970 count as 1970-01.
-fn year_month(at: SystemTime) -> (i64, u32) {
-    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let (year, month, _) = civil_from_days(days);
-    (year, month)
+fn year_month(at: SystemTime) -> (i16, i8) {
+    let day = utc_date(at);
+    (day.year(), day.month())
 }
 
-/// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`),
-/// so that dated keys need no calendar crate.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Both values are in range by construction (1..=31 and 1..=12).
-    (year, month as u32, day as u32)
+/// The UTC calendar day of `at`, from 1970-01-01 (earlier times) to the last day jiff holds.
+fn utc_date(at: SystemTime) -> jiff::civil::Date {
+    let at = jiff::Timestamp::try_from(at.max(UNIX_EPOCH)).unwrap_or(jiff::Timestamp::MAX);
+    jiff::tz::TimeZone::UTC.to_datetime(at).date()
 }
 
 #[cfg(test)]
@@ -234,11 +222,17 @@ mod tests {
 
     #[test]
     fn civil_dates_are_correct() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(59), (1970, 3, 1));
+        let day = |days: u64| utc_date(UNIX_EPOCH + Duration::from_secs(days * 86_400));
+        assert_eq!(day(0), jiff::civil::date(1970, 1, 1));
+        assert_eq!(day(59), jiff::civil::date(1970, 3, 1));
         // 2000-02-29 (leap day of a century leap year)
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(day(11_016), jiff::civil::date(2000, 2, 29));
         // 2026-11-01
-        assert_eq!(civil_from_days(20_758), (2026, 11, 1));
+        assert_eq!(day(20_758), jiff::civil::date(2026, 11, 1));
+        // Before 1970: the epoch's month.
+        assert_eq!(
+            year_month(UNIX_EPOCH - Duration::from_secs(86_400)),
+            (1970, 1)
+        );
     }
 }

@@ -10,6 +10,14 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::layout::encode_query;
 
+/// A deposited proof file, as a download.
+pub(crate) async fn proof(
+    state: &AppState,
+    p: &preuves_db::StoredProof,
+) -> Result<Response, AppError> {
+    attachment(state, &p.blob_key, &p.content_type, &p.file_name).await
+}
+
 /// Streams a stored blob as a download, never rendered inline.
 pub(crate) async fn attachment(
     state: &AppState,

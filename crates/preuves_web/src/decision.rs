@@ -10,9 +10,7 @@
 
 use std::time::SystemTime;
 
-use preuves_db::{
-    Actor, CandidatureId, DbError, GrantDraft, GrantRecord, ManifestBasis, User, conflicts,
-};
+use preuves_db::{Actor, CandidatureId, Conflict, GrantDraft, GrantRecord, ManifestBasis, User};
 use preuves_domain::VerificationCode;
 use preuves_pdf::{Attestation, ManifestEntry, Origin};
 use preuves_storage::BlobKey;
@@ -124,7 +122,7 @@ pub(crate) async fn grant(
                 if let Err(d) = state.blobs.delete(&key).await {
                     tracing::warn!(error = %d, "could not delete an unused attestation");
                 }
-                let stale = matches!(&e, DbError::Conflict { constraint } if constraint == conflicts::GRANT_DRAFT_STALE);
+                let stale = e.is_conflict(Conflict::GrantDraftStale);
                 if stale && attempt < ATTEMPTS {
                     continue;
                 }

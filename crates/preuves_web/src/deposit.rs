@@ -11,8 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use futures_util::Stream;
 use preuves_db::{
-    Actor, CandidatureStatus, DbError, HonourStatement, NewProof, OrganisationId, PlanSnapshot,
-    StoredCandidature, StoredProof, conflicts,
+    Actor, HonourStatement, NewProof, OrganisationId, PlanSnapshot, StoredCandidature, StoredProof,
 };
 use preuves_domain::RequirementId;
 use preuves_storage::{BlobKey, PutLimits, StorageError, StoredBlob};
@@ -138,20 +137,10 @@ pub(crate) fn check_announced(
     Ok(())
 }
 
-/// Proofs may be deposited on a draft, a submitted candidature, or one waiting for complements.
+/// Proofs may be deposited while the workflow accepts them
+/// ([`CandidatureStatus::accepts_deposits`](preuves_db::CandidatureStatus::accepts_deposits)).
 pub(crate) fn can_deposit(c: &StoredCandidature) -> Result<(), AppError> {
-    if matches!(
-        c.status,
-        CandidatureStatus::Draft
-            | CandidatureStatus::Submitted
-            | CandidatureStatus::ComplementRequested
-    ) {
-        Ok(())
-    } else {
-        Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::DEPOSIT_CLOSED.to_owned(),
-        }))
-    }
+    Ok(c.status.check_deposit()?)
 }
 
 /// The requirement of an expected proof of `plan` (a requirement to deposit, at that scenario
@@ -271,11 +260,5 @@ async fn discard(state: &AppState, blob: &StoredBlob) {
 
 /// A sworn statement can only be added to a draft.
 pub(crate) fn check_draft(c: &StoredCandidature) -> Result<(), AppError> {
-    if c.status == CandidatureStatus::Draft {
-        Ok(())
-    } else {
-        Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::NOT_DRAFT.to_owned(),
-        }))
-    }
+    Ok(c.status.check_step_edit()?)
 }

@@ -8,7 +8,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use preuves_db::DbError;
+use preuves_db::{Conflict, DbError, UniqueConstraint, WorkflowConflict};
 use preuves_domain::Refusal;
 
 /// One error of a JSON answer: a stable code, a French message, and the field at fault.
@@ -96,7 +96,7 @@ pub enum AppError {
     /// The change conflicts with the current state: a stable code and a French explanation.
     #[error("conflict {code}: {message}")]
     Conflict {
-        /// The stable code (the conflict's name in `preuves_db::conflicts`, or `conflict`).
+        /// The stable code ([`Conflict::code`], or `conflict`).
         code: &'static str,
         /// What happened and what to do, in French.
         message: String,
@@ -222,112 +222,152 @@ impl AppError {
     }
 }
 
-/// The French explanation of each state conflict of `preuves_db::conflicts`, with its code.
-fn journey_conflict(name: &str) -> Option<(&'static str, &'static str)> {
-    use preuves_db::conflicts as c;
-    let known: [(&'static str, &'static str); 17] = [
-        (
-            c::STALE_REVISION,
-            "Cet objet a été modifié entre-temps (dans un autre onglet ou par un collègue). \
-             Votre enregistrement a été refusé pour ne pas écraser cette modification\u{a0}: \
-             rechargez la page, vérifiez la version actuelle et refaites votre changement.",
-        ),
-        (
-            c::NOT_DRAFT,
+/// The French explanation of a workflow conflict (the code is [`WorkflowConflict::code`]).
+fn workflow_message(conflict: WorkflowConflict) -> &'static str {
+    match conflict {
+        WorkflowConflict::NotDraft => {
             "Cette candidature a déjà été déposée\u{a0}: son étape administrative est figée et \
-             ne peut plus être modifiée. Rien n'a été changé.",
-        ),
-        (
-            c::ALREADY_SUBMITTED,
+             ne peut plus être modifiée. Rien n'a été changé."
+        }
+        WorkflowConflict::AlreadySubmitted => {
             "Cette candidature a déjà été déposée (peut-être depuis un autre onglet). \
-             Rien n'a été changé.",
-        ),
-        (
-            c::INCOMPLETE_DOSSIER,
+             Rien n'a été changé."
+        }
+        WorkflowConflict::IncompleteDossier => {
             "Le dossier est incomplet\u{a0}: cochez la confirmation pour le déposer malgré \
-             tout, ou déposez d'abord les preuves manquantes.",
-        ),
-        (
-            c::INVALID_TRANSITION,
+             tout, ou déposez d'abord les preuves manquantes."
+        }
+        WorkflowConflict::InvalidTransition => {
             "Ce changement de statut n'est pas possible depuis le statut actuel de la \
-             candidature.",
-        ),
-        (
-            c::NOT_SUBMITTED,
+             candidature."
+        }
+        WorkflowConflict::NotSubmitted => {
             "Un NRU obtenu depuis le dépôt ne peut être saisi que sur une candidature déposée \
-             et pas encore décidée.",
-        ),
-        (
-            c::DEPOSIT_CLOSED,
+             et pas encore décidée."
+        }
+        WorkflowConflict::DepositClosed => {
             "Le dépôt de preuves est fermé pour cette candidature (instruction en cours ou \
-             décision prise). Le fichier n'a pas été enregistré.",
-        ),
-        (
-            c::PROOF_BLOB_KEY,
-            "Ce fichier a déjà été enregistré. Rien n'a été changé.",
-        ),
-        (
-            c::NOT_IN_INSTRUCTION,
-            "Cette action demande que la candidature soit en instruction. Rien n'a été changé.",
-        ),
-        (
-            c::ASSIGNED_ELSEWHERE,
+             décision prise). Le fichier n'a pas été enregistré."
+        }
+        WorkflowConflict::NotInInstruction => {
+            "Cette action demande que la candidature soit en instruction. Rien n'a été changé."
+        }
+        WorkflowConflict::AssignedElsewhere => {
             "Un autre instructeur instruit cette candidature\u{a0}: demandez-lui de vous la \
-             confier (ou réattribuez-la) avant d'agir. Rien n'a été changé.",
-        ),
-        (
-            c::NOT_UNDER_REVIEW,
+             confier (ou réattribuez-la) avant d'agir. Rien n'a été changé."
+        }
+        WorkflowConflict::NotUnderReview => {
             "Seule une candidature déposée, en instruction ou en attente de compléments peut \
-             être attribuée. Rien n'a été changé.",
-        ),
-        (
-            c::ALREADY_DECIDED,
+             être attribuée. Rien n'a été changé."
+        }
+        WorkflowConflict::AlreadyDecided => {
             "Une décision a déjà été prise sur cette candidature\u{a0}: elle ne peut plus \
-             changer. Rien n'a été changé.",
-        ),
-        (
-            c::PROOF_NO_LONGER_NEEDED,
+             changer. Rien n'a été changé."
+        }
+        WorkflowConflict::ProofNoLongerNeeded => {
             "Cette preuve n'est plus nécessaire (exigence masquée depuis, règle R5)\u{a0}: elle \
-             n'attend pas de verdict.",
-        ),
-        (
-            c::PROOF_SUPERSEDED,
+             n'attend pas de verdict."
+        }
+        WorkflowConflict::ProofSuperseded => {
             "Un fichier plus récent a été déposé pour cette preuve\u{a0}: c'est lui qu'il faut \
-             juger.",
-        ),
-        (
-            c::NO_OPEN_COMPLEMENT_REQUEST,
-            "Aucune demande de complément n'est ouverte sur cette candidature.",
-        ),
-        (
-            c::INSTRUCTION_INCOMPLETE,
+             juger."
+        }
+        WorkflowConflict::NoOpenComplementRequest => {
+            "Aucune demande de complément n'est ouverte sur cette candidature."
+        }
+        WorkflowConflict::InstructionIncomplete => {
             "L'instruction n'est pas terminée\u{a0}: chaque preuve attendue doit avoir un \
-             fichier jugé conforme avant le référencement. Aucune décision n'a été prise.",
-        ),
-        (
-            c::GRANT_DRAFT_STALE,
-            "La candidature a changé pendant la préparation de la décision. Aucune décision n'a \
-             été prise\u{a0}: rechargez la page et recommencez.",
-        ),
-    ];
-    known.into_iter().find(|(code, _)| *code == name)
+             fichier jugé conforme avant le référencement. Aucune décision n'a été prise."
+        }
+    }
+}
+
+/// The French explanation of a unique constraint a request can run into, or `None` for those
+/// only a bug can violate (a session token or an audit position drawn twice, a catalogue
+/// written twice by the import): those stay internal errors, logged, as they always were.
+fn unique_message(constraint: UniqueConstraint) -> Option<&'static str> {
+    match constraint {
+        UniqueConstraint::ProofBlobKey => {
+            Some("Ce fichier a déjà été enregistré. Rien n'a été changé.")
+        }
+        UniqueConstraint::OrganisationSiren => {
+            Some("Une organisation est déjà enregistrée avec ce SIREN. Rien n'a été changé.")
+        }
+        UniqueConstraint::UserEmail => {
+            Some("Un compte existe déjà avec cette adresse électronique. Rien n'a été changé.")
+        }
+        UniqueConstraint::ReferencingNru => {
+            Some("Ce NRU figure déjà au registre. Rien n'a été changé.")
+        }
+        UniqueConstraint::DispositifCodeWave
+        | UniqueConstraint::RemVersion
+        | UniqueConstraint::RemVersionLabel
+        | UniqueConstraint::RequirementCode
+        | UniqueConstraint::RequirementOrdinal
+        | UniqueConstraint::EquivalencePair
+        | UniqueConstraint::SessionToken
+        | UniqueConstraint::AuditEntry => None,
+    }
+}
+
+impl From<Conflict> for AppError {
+    /// Every conflict of the database, with its stable code and French message: an exhaustive
+    /// match, so a new conflict cannot reach users without its text.
+    fn from(conflict: Conflict) -> Self {
+        let message = match conflict {
+            Conflict::StaleRevision => {
+                "Cet objet a été modifié entre-temps (dans un autre onglet ou par un collègue). \
+                 Votre enregistrement a été refusé pour ne pas écraser cette modification\u{a0}: \
+                 rechargez la page, vérifiez la version actuelle et refaites votre changement."
+            }
+            Conflict::GrantDraftStale => {
+                "La candidature a changé pendant la préparation de la décision. Aucune décision \
+                 n'a été prise\u{a0}: rechargez la page et recommencez."
+            }
+            Conflict::Workflow(w) => workflow_message(w),
+            Conflict::Unique(u) => match unique_message(u) {
+                Some(message) => message,
+                None => return Self::Internal(format!("unexpected conflict: {conflict}")),
+            },
+        };
+        Self::Conflict {
+            code: conflict.code(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl From<WorkflowConflict> for AppError {
+    fn from(conflict: WorkflowConflict) -> Self {
+        Conflict::Workflow(conflict).into()
+    }
 }
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::NotFound => Self::NotFound,
-            DbError::Conflict { constraint } => match journey_conflict(&constraint) {
-                Some((code, message)) => Self::Conflict {
-                    code,
-                    message: message.to_owned(),
-                },
-                None => Self::Internal(format!("unexpected conflict on {constraint}")),
-            },
+            DbError::Conflict(conflict) => conflict.into(),
             DbError::Invalid(message) => Self::BadRequest(message),
-            other => Self::Internal(other.to_string()),
+            other => Self::Internal(error_chain(&other)),
         }
     }
+}
+
+/// An error and its sources, for the log line of a 500.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        // `thiserror` messages often repeat their source (`database error: {0}`).
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
 }
 
 impl From<askama::Error> for AppError {
@@ -398,5 +438,57 @@ impl IntoResponse for AppError {
         }
         response.extensions_mut().insert(marker);
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// French typography: a no-break space before « : », never a plain one.
+    fn well_typeset(message: &str) -> bool {
+        !message.contains(" :") && !message.contains(" ;")
+    }
+
+    #[test]
+    fn every_workflow_conflict_is_a_409_with_its_code_and_french_text() {
+        for w in WorkflowConflict::ALL {
+            let e = AppError::from(DbError::from(w));
+            assert_eq!(e.status(), StatusCode::CONFLICT, "{w:?}");
+            assert_eq!(e.code(), w.code());
+            let message = e.message();
+            assert!(
+                !message.is_empty() && well_typeset(&message),
+                "{w:?}: {message}"
+            );
+        }
+        let stale = AppError::from(Conflict::StaleRevision);
+        assert_eq!(
+            (stale.status(), stale.code()),
+            (StatusCode::CONFLICT, "stale_revision")
+        );
+        assert!(stale.message().contains("modifié entre-temps"));
+        let grant = AppError::from(DbError::Conflict(Conflict::GrantDraftStale));
+        assert_eq!(grant.code(), "grant_draft_stale");
+        assert!(well_typeset(&grant.message()));
+    }
+
+    #[test]
+    fn unique_conflicts_a_request_can_meet_are_409_the_others_internal() {
+        for u in UniqueConstraint::ALL {
+            let e = AppError::from(DbError::from(u));
+            let expected = match u {
+                UniqueConstraint::ProofBlobKey
+                | UniqueConstraint::OrganisationSiren
+                | UniqueConstraint::UserEmail
+                | UniqueConstraint::ReferencingNru => StatusCode::CONFLICT,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            assert_eq!(e.status(), expected, "{u:?}");
+            if expected == StatusCode::CONFLICT {
+                assert_eq!(e.code(), u.code());
+                assert!(well_typeset(&e.message()), "{u:?}");
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 mod filetype;
 mod format;
 pub mod forms;
+mod guide;
 pub mod journey;
 pub mod layout;
 mod multipart;

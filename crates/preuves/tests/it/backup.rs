@@ -347,6 +347,105 @@ fn a_tampered_sworn_statement_is_refused() {
     );
 }
 
+/// An archive is a list of regular files whose names restore maps to places of its own: a link,
+/// or a name leading out of the data folder, makes the restore fail before anything is written.
+#[test]
+fn links_and_names_leading_elsewhere_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    let archive = dir.path().join("b.tar");
+    drop(Server::start(&source, &[]));
+    let out = preuves(&["backup", "--data-dir", path(&source), path(&archive)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The genuine manifest and database, then one crafted entry.
+    let with_extra = |extra: tar::Header, content: &[u8]| -> Vec<u8> {
+        let mut genuine = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+        let mut out = tar::Builder::new(Vec::new());
+        for entry in genuine.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let header = entry.header().clone();
+            out.append(&header, &mut entry).unwrap();
+        }
+        out.append(&extra, content).unwrap();
+        out.into_inner().unwrap()
+    };
+    let regular = |size: usize| {
+        let mut h = tar::Header::new_ustar();
+        h.set_path("blobs/proofs/placeholder").unwrap();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_size(size as u64);
+        h
+    };
+    let mut symlink = regular(0);
+    symlink.set_entry_type(tar::EntryType::Symlink);
+    symlink.set_link_name("/etc/passwd").unwrap();
+    symlink.set_cksum();
+    let mut hard_link = regular(0);
+    hard_link.set_entry_type(tar::EntryType::Link);
+    hard_link.set_link_name("preuves.sqlite3").unwrap();
+    hard_link.set_cksum();
+    // `tar` itself refuses to write such names: they are put in the header's name field as is.
+    let escaping = |name: &str| {
+        let mut h = regular(4);
+        let field = &mut h.as_old_mut().name;
+        field.fill(0);
+        field[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_cksum();
+        h
+    };
+    let absolute = dir.path().join("evil");
+    let cases = [
+        ("symlink", with_extra(symlink, b"")),
+        ("hard-link", with_extra(hard_link, b"")),
+        ("parent", with_extra(escaping("../../evil"), b"evil")),
+        (
+            "blobs-parent",
+            with_extra(escaping("blobs/../../evil"), b"evil"),
+        ),
+        ("absolute", with_extra(escaping(path(&absolute)), b"evil")),
+    ];
+    for (name, bytes) in cases {
+        let crafted = dir.path().join(format!("{name}.tar"));
+        std::fs::write(&crafted, bytes).unwrap();
+        let target = dir.path().join("restored").join(name);
+        let out = preuves(&["restore", "--data-dir", path(&target), path(&crafted)]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("n'est pas une sauvegarde preuves lisible"),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(!target.join("preuves.sqlite3").exists(), "{name}");
+        let left: Vec<_> = walk(&target)
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(|n| n != "preuves.lock"))
+            .collect();
+        assert!(left.is_empty(), "{name}: nothing left behind: {left:?}");
+    }
+    let evil: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "evil"))
+        .collect();
+    assert!(evil.is_empty(), "nothing written outside: {evil:?}");
+
+    // The control: the genuine archive plus a well-named but unrecorded file is read to the
+    // end (then refused for the count the manifest announces, not for its form).
+    let control = dir.path().join("control.tar");
+    let mut extra = regular(4);
+    extra.set_cksum();
+    std::fs::write(&control, with_extra(extra, b"fine")).unwrap();
+    let target = dir.path().join("restored").join("control");
+    let out = preuves(&["restore", "--data-dir", path(&target), path(&control)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("son manifeste en annonce"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A blob recorded in the database but missing from the store makes the backup fail, naming it.
 #[test]
 fn a_backup_with_a_missing_file_fails() {

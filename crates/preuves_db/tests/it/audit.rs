@@ -1,6 +1,6 @@
 //! The audit trail: written with each change, hash-chained, tamper-evident, fork-free.
 
-use preuves_db::{Actor, AuditBreakKind, Db, UserId, constraints};
+use preuves_db::{Actor, AuditBreakKind, Db, UniqueConstraint, UserId};
 use preuves_domain::Siren;
 use sqlx::Row;
 
@@ -100,7 +100,7 @@ async fn a_change_whose_entry_cannot_be_written_is_not_committed() {
             .create_organisation("Sans trace", &siren(1), &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(constraints::AUDIT_ENTRY), "{err:?}");
+        assert!(err.is_conflict(UniqueConstraint::AuditEntry), "{err:?}");
         assert!(db.find_organisation_by_siren(&siren(1)).await.unwrap().is_none());
     })
     .await;

@@ -1,6 +1,6 @@
 //! The catalogue: dispositifs, REM versions, search, shared requirements.
 
-use preuves_db::{Actor, DbError, RequirementQuery, constraints};
+use preuves_db::{Actor, DbError, RequirementQuery, UniqueConstraint};
 use preuves_domain::{
     Catalogue, ChapterCode, IsoDate, Perimeter, Profile, Rem, RemVersionLabel, Wave,
 };
@@ -174,7 +174,7 @@ async fn rem_versions_keep_their_own_label_unique_per_dispositif() {
             .await
             .unwrap_err();
         assert!(
-            err.is_conflict_on(constraints::REM_VERSION_LABEL),
+            err.is_conflict(UniqueConstraint::RemVersionLabel),
             "{err:?}"
         );
         assert_eq!(db.catalogue_revision().await.unwrap(), revision);

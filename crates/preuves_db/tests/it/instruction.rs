@@ -9,7 +9,7 @@ use preuves_db::{
     Actor, AuditBreakKind, CandidatureStatus, Db, DbError, GapKind, HonourStatement,
     LateNrusOutcome, ManifestBasis, NewProof, NewUser, Organisation, PlanSnapshot, ProofId,
     QueueFilters, RegisterQuery, Role, SolutionFields, StoredCandidature, StoredProof, User,
-    Verdict, conflicts, instruction_gaps,
+    Verdict, WorkflowConflict, instruction_gaps,
 };
 use preuves_domain::{
     AdditionalComponent, ChapterCode, DispositifCode, IsoDate, IssuedNru, Nru, ParisTime,
@@ -87,9 +87,17 @@ fn by(u: &User) -> Actor {
     Actor::User(u.id)
 }
 
-fn assert_conflict<T: std::fmt::Debug>(result: preuves_db::Result<T>, code: &str) {
+fn assert_conflict<T: std::fmt::Debug>(
+    result: preuves_db::Result<T>,
+    conflict: impl Into<preuves_db::Conflict>,
+) {
+    let conflict = conflict.into();
     let err = result.unwrap_err();
-    assert!(err.is_conflict_on(code), "expected {code}, got {err:?}");
+    assert!(
+        err.is_conflict(conflict),
+        "expected {}, got {err:?}",
+        conflict.code()
+    );
 }
 
 fn assert_invalid<T: std::fmt::Debug>(result: preuves_db::Result<T>) {
@@ -392,7 +400,7 @@ async fn the_holder_alone_may_act_until_the_candidature_is_reassigned() {
         assert_conflict(
             db.set_candidature_status(c.id, CandidatureStatus::InInstruction, None, &by(&w.alice))
                 .await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         let taken = take(&db, &c, &w.bob).await;
         assert_eq!(taken.assigned_to, Some(w.bob.id));
@@ -402,20 +410,20 @@ async fn the_holder_alone_may_act_until_the_candidature_is_reassigned() {
         assert_conflict(
             db.record_verdict(proof.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         assert_conflict(
             db.request_complements(c.id, &[], "Compléments", &by(&w.alice))
                 .await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         assert_conflict(
             db.refuse_candidature(c.id, "non", &by(&w.alice)).await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         assert_conflict(
             db.prepare_grant(c.id, &by(&w.alice)).await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         assert_eq!(audit_count(&db).await, before, "refusals leave no trace");
         db.record_verdict(proof.id, Verdict::Compliant, None, &by(&w.bob))
@@ -429,7 +437,7 @@ async fn the_holder_alone_may_act_until_the_candidature_is_reassigned() {
         assert_conflict(
             db.record_verdict(proof.id, Verdict::Compliant, None, &by(&w.bob))
                 .await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         db.record_verdict(proof.id, Verdict::Compliant, None, &by(&w.alice))
             .await
@@ -454,7 +462,7 @@ async fn the_holder_alone_may_act_until_the_candidature_is_reassigned() {
         assert_conflict(
             db.assign_candidature(d.id, w.alice.id, &Actor::System)
                 .await,
-            conflicts::NOT_UNDER_REVIEW,
+            WorkflowConflict::NotUnderReview,
         );
         let err = db
             .assign_candidature(preuves_db::CandidatureId(9_999), w.alice.id, &Actor::System)
@@ -548,18 +556,18 @@ async fn verdicts_follow_the_rules_and_every_change_is_audited() {
         assert_conflict(
             db.record_verdict(new.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::NOT_IN_INSTRUCTION,
+            WorkflowConflict::NotInInstruction,
         );
         take(&db, &c, &w.alice).await;
         assert_conflict(
             db.record_verdict(early.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::PROOF_NO_LONGER_NEEDED,
+            WorkflowConflict::ProofNoLongerNeeded,
         );
         assert_conflict(
             db.record_verdict(old.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::PROOF_SUPERSEDED,
+            WorkflowConflict::ProofSuperseded,
         );
         for comment in [None, Some("   ")] {
             for v in [Verdict::NotCompliant, Verdict::ComplementRequested] {
@@ -613,7 +621,7 @@ async fn verdicts_follow_the_rules_and_every_change_is_audited() {
         assert_conflict(
             db.record_verdict(pa.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::PROOF_NO_LONGER_NEEDED,
+            WorkflowConflict::ProofNoLongerNeeded,
         );
 
         let verdicts: Vec<serde_json::Value> = db
@@ -652,11 +660,11 @@ async fn verdicts_follow_the_rules_and_every_change_is_audited() {
         assert_conflict(
             db.record_verdict(new.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::ALREADY_DECIDED,
+            WorkflowConflict::AlreadyDecided,
         );
         assert_conflict(
             db.refuse_candidature(c.id, "encore", &by(&w.alice)).await,
-            conflicts::ALREADY_DECIDED,
+            WorkflowConflict::AlreadyDecided,
         );
     })
     .await;
@@ -671,7 +679,7 @@ async fn complement_requests_go_round_and_are_kept_with_the_history() {
         assert_conflict(
             db.request_complements(c.id, &[], "Compléments", &by(&w.alice))
                 .await,
-            conflicts::NOT_IN_INSTRUCTION,
+            WorkflowConflict::NotInInstruction,
         );
         take(&db, &c, &w.alice).await;
         assert_invalid(db.request_complements(c.id, &[], "  ", &by(&w.alice)).await);
@@ -701,13 +709,13 @@ async fn complement_requests_go_round_and_are_kept_with_the_history() {
         assert_conflict(
             db.request_complements(c.id, &items, "encore", &by(&w.alice))
                 .await,
-            conflicts::NOT_IN_INSTRUCTION,
+            WorkflowConflict::NotInInstruction,
         );
         let p = db.list_proofs(c.id).await.unwrap()[0].clone();
         assert_conflict(
             db.record_verdict(p.id, Verdict::Compliant, None, &by(&w.alice))
                 .await,
-            conflicts::NOT_IN_INSTRUCTION,
+            WorkflowConflict::NotInInstruction,
         );
 
         // The vendor deposits a new file, then answers.
@@ -736,7 +744,7 @@ async fn complement_requests_go_round_and_are_kept_with_the_history() {
         assert_conflict(
             db.answer_complements(w.org.id, c.id, "encore", &by(&w.vera))
                 .await,
-            conflicts::NO_OPEN_COMPLEMENT_REQUEST,
+            WorkflowConflict::NoOpenComplementRequest,
         );
 
         // A second round.
@@ -834,7 +842,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
         take(&db, &a, &w.alice).await;
         assert_conflict(
             db.prepare_grant(a.id, &by(&w.alice)).await,
-            conflicts::INSTRUCTION_INCOMPLETE,
+            WorkflowConflict::InstructionIncomplete,
         );
         judge_all(&db, &a, &w.alice).await;
         let proofs = db.list_proofs(a.id).await.unwrap();
@@ -849,7 +857,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
         .unwrap();
         assert_conflict(
             db.prepare_grant(a.id, &by(&w.alice)).await,
-            conflicts::INSTRUCTION_INCOMPLETE,
+            WorkflowConflict::InstructionIncomplete,
         );
         let gaps = instruction_gaps(
             a.plan.as_ref().unwrap(),
@@ -913,7 +921,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
         assert_conflict(
             db.set_candidature_status(b.id, CandidatureStatus::Referenced, None, &by(&w.alice))
                 .await,
-            conflicts::INVALID_TRANSITION,
+            WorkflowConflict::InvalidTransition,
         );
 
         let before = audit_count(&db).await;
@@ -949,7 +957,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
                 &by(&w.bob),
             )
             .await,
-            conflicts::ASSIGNED_ELSEWHERE,
+            WorkflowConflict::AssignedElsewhere,
         );
         assert_eq!(audit_count(&db).await, before);
 
@@ -1001,16 +1009,16 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
                 &by(&w.alice),
             )
             .await,
-            conflicts::ALREADY_DECIDED,
+            WorkflowConflict::AlreadyDecided,
         );
         assert_conflict(
             db.refuse_candidature(a.id, "finalement non", &by(&w.alice))
                 .await,
-            conflicts::ALREADY_DECIDED,
+            WorkflowConflict::AlreadyDecided,
         );
         assert_conflict(
             db.prepare_grant(a.id, &by(&w.alice)).await,
-            conflicts::ALREADY_DECIDED,
+            WorkflowConflict::AlreadyDecided,
         );
 
         // B's draft named the NRU A took: stale, nothing recorded.
@@ -1025,7 +1033,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
                 &by(&w.alice),
             )
             .await,
-            conflicts::GRANT_DRAFT_STALE,
+            preuves_db::Conflict::GrantDraftStale,
         );
         assert_eq!(audit_count(&db).await, before);
         assert_eq!(
@@ -1068,7 +1076,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
                 &by(&w.alice),
             )
             .await,
-            conflicts::INSTRUCTION_INCOMPLETE,
+            WorkflowConflict::InstructionIncomplete,
         );
         db.record_verdict(p.id, Verdict::Compliant, None, &by(&w.alice))
             .await

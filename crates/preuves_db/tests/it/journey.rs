@@ -2,9 +2,9 @@
 //! and deposited proofs, with scoping, optimistic concurrency and audit atomicity.
 
 use preuves_db::{
-    Actor, AdministrativeStep, CandidatureStatus, Db, DbError, LateNrusOutcome, NewProof,
-    Organisation, PlanSnapshot, Solution, SolutionFields, StoredCandidature, conflicts,
-    missing_proofs,
+    Actor, AdministrativeStep, CandidatureStatus, Conflict, Db, DbError, LateNrusOutcome, NewProof,
+    Organisation, PlanSnapshot, Solution, SolutionFields, StoredCandidature, UniqueConstraint,
+    WorkflowConflict, missing_proofs,
 };
 use preuves_domain::{
     AdditionalComponent, ChapterCode, Nru, Perimeter, RefusalCode, Rem, RequirementId, Siren,
@@ -145,7 +145,7 @@ async fn solutions_are_scoped_to_their_organisation_and_versioned() {
             .update_solution(org.id, a.id, 1, &fields("A bis"), &Actor::System)
             .await
             .unwrap_err();
-        assert!(stale.is_conflict_on(conflicts::STALE_REVISION), "{stale:?}");
+        assert!(stale.is_conflict(Conflict::StaleRevision), "{stale:?}");
         assert_eq!(db.find_solution_for(org.id, a.id).await.unwrap(), a2);
         assert_eq!(audit_count(&db).await, before);
 
@@ -310,7 +310,7 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
             .update_candidature_step(org.id, c.id, 1, &c.step, &Actor::System)
             .await
             .unwrap_err();
-        assert!(stale.is_conflict_on(conflicts::STALE_REVISION), "{stale:?}");
+        assert!(stale.is_conflict(Conflict::StaleRevision), "{stale:?}");
         let err = db
             .update_candidature_step(other.id, c.id, 2, &c.step, &Actor::System)
             .await
@@ -360,7 +360,10 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
             .submit_candidature(org.id, c.id, 3, false, &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::INCOMPLETE_DOSSIER), "{err:?}");
+        assert!(
+            err.is_conflict(WorkflowConflict::IncompleteDossier),
+            "{err:?}"
+        );
         assert_eq!(db.find_candidature_for(org.id, c.id).await.unwrap(), c3);
         assert_eq!(audit_count(&db).await, before);
 
@@ -390,12 +393,15 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
             .update_candidature_step(org.id, c.id, 4, &c.step, &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::NOT_DRAFT), "{err:?}");
+        assert!(err.is_conflict(WorkflowConflict::NotDraft), "{err:?}");
         let err = db
             .submit_candidature(org.id, c.id, 4, true, &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::ALREADY_SUBMITTED), "{err:?}");
+        assert!(
+            err.is_conflict(WorkflowConflict::AlreadySubmitted),
+            "{err:?}"
+        );
         assert_eq!(
             db.find_candidature_for(org.id, c.id).await.unwrap(),
             submitted
@@ -431,7 +437,7 @@ async fn of_two_concurrent_submissions_exactly_one_wins() {
                         assert_eq!(s.complete_at, s.submitted_at, "complete when submitted");
                     }
                     Err(e) => {
-                        assert!(e.is_conflict_on(conflicts::ALREADY_SUBMITTED), "{e:?}");
+                        assert!(e.is_conflict(WorkflowConflict::AlreadySubmitted), "{e:?}");
                     }
                 }
             }
@@ -462,7 +468,10 @@ async fn proofs_are_recorded_listed_scoped_and_never_overwritten() {
         let c = draft(&db, &org, &[]).await;
         let plan = live_plan(&db, &c).await;
         assert_eq!(plan.summary.proofs_to_deposit, 7);
-        assert_eq!(missing_proofs(&plan, &[]).len(), 7);
+        assert_eq!(
+            missing_proofs::<preuves_db::StoredProof>(&plan, &[]).len(),
+            7
+        );
 
         let p1 = db
             .record_proof(
@@ -532,7 +541,7 @@ async fn proofs_are_recorded_listed_scoped_and_never_overwritten() {
             .record_proof(org.id, c.id, &new_proof("INS.01", 0, 0, 1), &Actor::System)
             .await
             .unwrap_err();
-        assert!(dup.is_conflict_on(conflicts::PROOF_BLOB_KEY), "{dup:?}");
+        assert!(dup.is_conflict(UniqueConstraint::ProofBlobKey), "{dup:?}");
         assert_eq!(audit_count(&db).await, before);
         assert_eq!(db.list_proofs(c.id).await.unwrap().len(), 2);
 
@@ -573,7 +582,7 @@ async fn proofs_are_recorded_listed_scoped_and_never_overwritten() {
             .record_proof(org.id, c.id, &new_proof("INS.01", 0, 0, 91), &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::DEPOSIT_CLOSED), "{err:?}");
+        assert!(err.is_conflict(WorkflowConflict::DepositClosed), "{err:?}");
     })
     .await;
 }
@@ -597,7 +606,7 @@ async fn late_nrus_recompute_the_plan_and_keep_proofs_no_longer_needed() {
             )
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::NOT_SUBMITTED), "{err:?}");
+        assert!(err.is_conflict(WorkflowConflict::NotSubmitted), "{err:?}");
         let incomplete = db
             .submit_candidature(org.id, incomplete.id, 1, true, &Actor::System)
             .await
@@ -700,7 +709,7 @@ async fn late_nrus_recompute_the_plan_and_keep_proofs_no_longer_needed() {
             )
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::STALE_REVISION), "{err:?}");
+        assert!(err.is_conflict(Conflict::StaleRevision), "{err:?}");
 
         let outcome = db
             .record_late_nrus(
@@ -755,7 +764,10 @@ async fn status_changes_follow_the_lifecycle_and_name_who_and_why() {
             .set_candidature_status(c.id, CandidatureStatus::InInstruction, None, &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::INVALID_TRANSITION), "{err:?}");
+        assert!(
+            err.is_conflict(WorkflowConflict::InvalidTransition),
+            "{err:?}"
+        );
         db.submit_candidature(org.id, c.id, 1, true, &Actor::System)
             .await
             .unwrap();
@@ -777,7 +789,10 @@ async fn status_changes_follow_the_lifecycle_and_name_who_and_why() {
             .set_candidature_status(c.id, CandidatureStatus::InInstruction, None, &Actor::System)
             .await
             .unwrap_err();
-        assert!(err.is_conflict_on(conflicts::INVALID_TRANSITION), "{err:?}");
+        assert!(
+            err.is_conflict(WorkflowConflict::InvalidTransition),
+            "{err:?}"
+        );
         let history = db
             .audit_entries_for("candidature", &c.id.to_string())
             .await

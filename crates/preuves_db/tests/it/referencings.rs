@@ -1,6 +1,6 @@
 //! The register of referencings, and the engine running on stored data.
 
-use preuves_db::{Actor, DbError, constraints};
+use preuves_db::{Actor, DbError, UniqueConstraint};
 use preuves_domain::{
     Candidature, Nru, Profile, ReferencingStatus, Siren, Status, Version, compute_plan,
 };
@@ -43,7 +43,7 @@ async fn referencings_are_recorded_listed_and_change_status() {
             )
             .await
             .unwrap_err();
-        assert!(dup.is_conflict_on(constraints::REFERENCING_NRU), "{dup:?}");
+        assert!(dup.is_conflict(UniqueConstraint::ReferencingNru), "{dup:?}");
         let unknown = db
             .insert_referencing(
                 &new_referencing("REF-X-2-0001", org.id, "XYZ", 2),

@@ -1,6 +1,6 @@
 //! Organisations and accounts.
 
-use preuves_db::{Actor, DbError, NewUser, ResultExt, Role, constraints};
+use preuves_db::{Actor, DbError, NewUser, ResultExt, Role, UniqueConstraint};
 use preuves_domain::Siren;
 
 use crate::fixtures::vendor;
@@ -20,7 +20,7 @@ async fn a_siren_is_registered_once() {
             .await
             .unwrap_err();
         assert!(
-            again.is_conflict_on(constraints::ORGANISATION_SIREN),
+            again.is_conflict(UniqueConstraint::OrganisationSiren),
             "{again:?}"
         );
         assert_eq!(
@@ -78,7 +78,7 @@ async fn e_mail_addresses_are_unique_without_regard_to_case() {
                 &Actor::System,
             )
             .await
-            .on_constraint(constraints::USER_EMAIL, |_| FormError::EmailTaken);
+            .on_constraint(UniqueConstraint::UserEmail, |_| FormError::EmailTaken);
         assert_eq!(dup.unwrap_err(), FormError::EmailTaken);
 
         let found = db.find_user_by_email("ALICE@example.ORG").await.unwrap();

@@ -15,8 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use preuves_db::{
-    Actor, AdministrativeStep, CandidatureStatus, ComplementRequest, DbError, LateNrusOutcome,
-    PlanSnapshot, Solution, SolutionId, StoredCandidature, StoredProof, conflicts, missing_proofs,
+    Actor, AdministrativeStep, CandidatureStatus, ComplementRequest, LateNrusOutcome, PlanSnapshot,
+    Solution, SolutionId, StoredCandidature, StoredProof, missing_proofs,
 };
 use preuves_domain::{
     AdditionalComponent, Catalogue, ChapterCode, DispositifCode, DispositifKey, Nru, Profile,
@@ -973,12 +973,7 @@ pub(crate) async fn update_step(
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<Response, AppError> {
     let c = own(&state, &vendor, &id).await?;
-    if c.status != CandidatureStatus::Draft {
-        return Err(DbError::Conflict {
-            constraint: conflicts::NOT_DRAFT.to_owned(),
-        }
-        .into());
-    }
+    c.status.check_step_edit()?;
     let solutions = state.db.list_solutions(vendor.organisation).await?;
     let mut errors = Vec::new();
     let step = parse_step(
@@ -1345,12 +1340,7 @@ pub(crate) async fn submit(
     ApiJson(body): ApiJson<SubmitBody>,
 ) -> Result<Response, AppError> {
     let c = own(&state, &vendor, &id).await?;
-    if c.status != CandidatureStatus::Draft {
-        return Err(DbError::Conflict {
-            constraint: conflicts::ALREADY_SUBMITTED.to_owned(),
-        }
-        .into());
-    }
+    c.status.check_submission()?;
     // The engine's refusals and blocking warnings, with their stable codes.
     let live = journey::candidature_plan(&state.db, &state.catalogues, &c).await?;
     let blocking: Vec<&Refusal> = match &live.outcome {

@@ -1,35 +1,33 @@
 //! Instruction, for ANS instructors: the queue (complete dossiers first, then by submission),
 //! a candidature with its frozen plan, its files and complement requests, taking it into
 //! instruction, verdicts per file, complement requests, refusal, grant (NRU, register entry and
-//! attestation, all or nothing: [`crate::decision::grant`]) and its history. Drafts are the
-//! vendor's business: they answer 404 here, as in the pages.
+//! attestation, all or nothing: [`crate::decision::grant`]), its assignment to another
+//! instructor and its history. Drafts are the vendor's business: they answer 404 here, as in the
+//! pages.
+//!
+//! Each handler only translates: the JSON body or query into an input of
+//! [`crate::app::instruction`], which validates it and carries out the use case, and its result
+//! into a DTO.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{
-    Actor, CandidatureStatus, GrantRecord, HistoryEntry, ProofId, QueueEntry, QueueFilters,
-    StoredCandidature, Verdict,
-};
-use preuves_domain::{DispositifCode, DispositifKey, IsoDate, ParisTime, RequirementId, Wave};
+use preuves_db::{GrantRecord, HistoryEntry, QueueEntry};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::candidatures::{
     CandidatureDto, ComplementItemDto, ComplementRequestDto, PlanDto, ProofDto, plan_dto,
 };
-use super::{
-    ApiJson, ApiQuery, DispositifRef, ErrorBody, Paging, check_fields, invalid, iso_instant, json,
-    page_of,
-};
+use super::{ApiJson, ApiQuery, DispositifRef, ErrorBody, Paging, iso_instant, json, page_of};
 use crate::AppState;
-use crate::error::{AppError, ErrorItem};
-use crate::journey;
-use crate::paths::candidature_id;
+use crate::app::instruction::{
+    self as app, AssignInput, ComplementInput, ComplementItemInput, QueueInput, RefusalInput,
+    VerdictInput,
+};
+use crate::error::AppError;
+use crate::paths::{candidature_id, proof_id};
 use crate::security::ApiInstructor;
-
-/// Longest comment, message or reason (as in the pages).
-const MAX_TEXT: usize = 4000;
 
 /// A candidature of the queue.
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,8 +95,10 @@ pub(crate) struct QueueParams {
     /// Only this target dispositif's code.
     dispositif: Option<String>,
     /// With `dispositif`: its wave (2 by default).
+    #[param(minimum = 1, maximum = 2)]
     wave: Option<u8>,
     /// Only this status: `submitted`, `in_instruction` or `complement_requested`.
+    #[param(pattern = "^\\s*(submitted|in_instruction|complement_requested)?\\s*$")]
     status: Option<String>,
     /// Only this vendor organisation's.
     organisation: Option<i64>,
@@ -107,13 +107,11 @@ pub(crate) struct QueueParams {
     /// Only the candidatures the caller holds.
     mine: Option<bool>,
     /// The page, from 1.
+    #[param(minimum = 1, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
-}
-
-fn today() -> IsoDate {
-    ParisTime::from_unix_millis(preuves_db::Timestamp::now().as_millis()).date
 }
 
 /// `GET /api/v1/instruction/queue`.
@@ -139,72 +137,24 @@ pub(crate) async fn queue(
     ApiQuery(q): ApiQuery<QueueParams>,
 ) -> Result<Response, AppError> {
     let paging = Paging::of(q.page, q.size)?;
-    let mut errors = Vec::new();
-    let dispositif = match q
-        .dispositif
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        None => None,
-        Some(code) => match (
-            DispositifCode::parse(code),
-            Wave::from_number(i64::from(q.wave.unwrap_or(2))),
-        ) {
-            (Ok(code), Some(wave)) => Some(DispositifKey { code, wave }),
-            _ => {
-                errors.push(ErrorItem::field(
-                    "invalid_parameter",
-                    "dispositif",
-                    "Dispositif mal formé (code, et vague 1 ou 2).",
-                ));
-                None
-            }
-        },
-    };
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => {
-            let parsed = CandidatureStatus::from_code(s).filter(|s| s.is_under_review());
-            if parsed.is_none() {
-                errors.push(ErrorItem::field(
-                    "invalid_parameter",
-                    "status",
-                    "La file ne contient que des candidatures `submitted`, `in_instruction` ou `complement_requested`.",
-                ));
-            }
-            parsed
-        }
-    };
+    let (choice, errors) = QueueInput {
+        dispositif: q.dispositif,
+        wave: q.wave,
+        status: q.status,
+        organisation: q.organisation,
+        date2_passed: q.date2_passed.unwrap_or(false),
+        mine: q.mine.unwrap_or(false),
+    }
+    .read();
     if !errors.is_empty() {
         return Err(AppError::Rejected {
             status: StatusCode::BAD_REQUEST,
             errors,
         });
     }
-    let filters = QueueFilters {
-        dispositif,
-        status,
-        organisation: q.organisation.map(preuves_db::OrganisationId),
-        date2_before: q.date2_passed.unwrap_or(false).then(today),
-        assigned_to: q.mine.unwrap_or(false).then_some(instructor.0.id),
-    };
-    let entries = state.db.list_instruction_queue(&filters).await?;
+    let entries = app::queue(&state, &instructor, &choice).await?;
     let (items, total) = paging.slice(entries, |e| QueueEntryDto::of(&e));
     json(StatusCode::OK, &QueuePage::new(paging, items, total))
-}
-
-/// A filed candidature (drafts are the vendor's business: 404).
-async fn load(state: &AppState, raw: &str) -> Result<StoredCandidature, AppError> {
-    let c = state
-        .db
-        .find_candidature(candidature_id(raw)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if c.status == CandidatureStatus::Draft {
-        return Err(AppError::NotFound);
-    }
-    Ok(c)
 }
 
 /// A candidature as an instructor sees it.
@@ -243,34 +193,23 @@ pub(crate) struct InstructionDto {
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,
-    ApiInstructor(_): ApiInstructor,
+    ApiInstructor(instructor): ApiInstructor,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    json(StatusCode::OK, &instruction_dto(&state, &c).await?)
+    let dossier = app::dossier(&state, &instructor, candidature_id(&id)?).await?;
+    json(StatusCode::OK, &instruction_dto(&dossier))
 }
 
-async fn instruction_dto(
-    state: &AppState,
-    c: &StoredCandidature,
-) -> Result<InstructionDto, AppError> {
-    let live = journey::candidature_plan(&state.db, &state.catalogues, c).await?;
-    let proofs = state.db.list_proofs(c.id).await?;
-    let requests = state.db.list_complement_requests(c.id).await?;
-    let vendor = state
-        .db
-        .find_organisation(c.organisation)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    Ok(InstructionDto {
+fn instruction_dto(d: &app::Dossier) -> InstructionDto {
+    let c = &d.candidature;
+    InstructionDto {
         candidature: CandidatureDto::of(c),
-        vendor,
+        vendor: d.vendor.clone(),
         assigned_to: c.assigned_to.map(|u| u.0),
-        plan: plan_dto(c, &live, &proofs),
-        proofs: proofs.iter().map(ProofDto::of).collect(),
-        complement_requests: requests.iter().map(ComplementRequestDto::of).collect(),
-    })
+        plan: plan_dto(c, &d.plan, &d.proofs),
+        proofs: d.proofs.iter().map(ProofDto::of).collect(),
+        complement_requests: d.requests.iter().map(ComplementRequestDto::of).collect(),
+    }
 }
 
 /// `POST /api/v1/instruction/candidatures/{id}/take`.
@@ -296,20 +235,52 @@ pub(crate) async fn take(
     ApiInstructor(instructor): ApiInstructor<true>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let actor = Actor::User(instructor.0.id);
-    let taken = if c.status == CandidatureStatus::Submitted {
-        state
-            .db
-            .set_candidature_status(c.id, CandidatureStatus::InInstruction, None, &actor)
-            .await?
-    } else {
-        state
-            .db
-            .assign_candidature(c.id, instructor.0.id, &actor)
-            .await?
+    let taken = app::take(&state, &instructor, candidature_id(&id)?).await?;
+    json(StatusCode::OK, &CandidatureDto::of(&taken.candidature))
+}
+
+/// An assignment to another instructor.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssignmentBody {
+    /// The user id of the active instructor to hand the candidature to.
+    #[schema(minimum = 1)]
+    instructor: i64,
+}
+
+/// `POST /api/v1/instruction/candidatures/{id}/assignment`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/instruction/candidatures/{id}/assignment",
+    operation_id = "instruction_assign",
+    tag = "instruction",
+    summary = "Attribue une candidature déposée à un autre instructeur (actif), qui seul peut alors agir dessus",
+    security(("jeton" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "Identifiant de la candidature")),
+    request_body = AssignmentBody,
+    responses(
+        (status = 200, description = "La candidature, attribuée", body = CandidatureDto),
+        (status = 400, description = "JSON mal formé", body = ErrorBody),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Réservé aux instructeurs, ou jeton en lecture seule", body = ErrorBody),
+        (status = 404, description = "Inconnue, ou encore brouillon", body = ErrorBody),
+        (status = 409, description = "Déjà décidée (`candidature_not_under_review`)", body = ErrorBody),
+        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
+        (status = 422, description = "Compte inconnu (`unknown_instructor`), ou qui n'est pas un instructeur actif (`not_an_instructor`)", body = ErrorBody),
+        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+    )
+)]
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    ApiInstructor(instructor): ApiInstructor<true>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignmentBody>,
+) -> Result<Response, AppError> {
+    let input = AssignInput {
+        instructor: Some(body.instructor),
     };
-    json(StatusCode::OK, &CandidatureDto::of(&taken))
+    let assigned = app::assign(&state, &instructor, candidature_id(&id)?, &input).await?;
+    json(StatusCode::OK, &CandidatureDto::of(&assigned.candidature))
 }
 
 /// `GET /api/v1/instruction/candidatures/{id}/proofs/{proof}/file`.
@@ -334,31 +305,12 @@ pub(crate) async fn take(
 )]
 pub(crate) async fn proof_file(
     State(state): State<AppState>,
-    ApiInstructor(_): ApiInstructor,
+    ApiInstructor(instructor): ApiInstructor,
     Path((id, proof)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let found = find_proof(&state, &c, &proof).await?;
-    crate::attachment::attachment(
-        &state,
-        &found.blob_key,
-        &found.content_type,
-        &found.file_name,
-    )
-    .await
-}
-
-async fn find_proof(
-    state: &AppState,
-    c: &StoredCandidature,
-    raw: &str,
-) -> Result<preuves_db::StoredProof, AppError> {
-    let id = raw.parse().map(ProofId).map_err(|_| AppError::NotFound)?;
-    let found = state.db.find_proof(id).await?.ok_or(AppError::NotFound)?;
-    if found.candidature != c.id {
-        return Err(AppError::NotFound);
-    }
-    Ok(found)
+    let (_, found) =
+        app::proof(&state, &instructor, candidature_id(&id)?, proof_id(&proof)?).await?;
+    crate::attachment::proof(&state, &found).await
 }
 
 /// A verdict on a deposited file.
@@ -366,9 +318,11 @@ async fn find_proof(
 #[serde(deny_unknown_fields)]
 pub(crate) struct VerdictBody {
     /// `compliant`, `not_compliant` or `complement_requested`.
+    #[schema(pattern = "^\\s*(compliant|not_compliant|complement_requested)\\s*$")]
     verdict: String,
-    /// Why (required unless compliant).
+    /// Why (required unless compliant), at most 4,000 characters once trimmed.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     comment: String,
 }
 
@@ -403,40 +357,18 @@ pub(crate) async fn verdict(
     Path((id, proof)): Path<(String, String)>,
     ApiJson(body): ApiJson<VerdictBody>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let found = find_proof(&state, &c, &proof).await?;
-    let verdict = Verdict::from_code(body.verdict.trim());
-    let comment = body.comment.trim();
-    let mut errors = Vec::new();
-    if verdict.is_none() {
-        errors.push(invalid(
-            "verdict",
-            "Le verdict est `compliant`, `not_compliant` ou `complement_requested`.",
-        ));
-    }
-    if comment.chars().count() > MAX_TEXT {
-        errors.push(invalid(
-            "comment",
-            format!("Le commentaire compte au plus {MAX_TEXT} caractères."),
-        ));
-    }
-    if verdict.is_some_and(|v| v != Verdict::Compliant) && comment.is_empty() {
-        errors.push(invalid(
-            "comment",
-            "Expliquez ce qui manque ou ne va pas\u{a0}: le commentaire est obligatoire sauf pour un verdict conforme.",
-        ));
-    }
-    check_fields(errors)?;
-    let verdict = verdict.ok_or_else(|| AppError::internal("verdict checked"))?;
-    let judged = state
-        .db
-        .record_verdict(
-            found.id,
-            verdict,
-            (!comment.is_empty()).then_some(comment),
-            &Actor::User(instructor.0.id),
-        )
-        .await?;
+    let input = VerdictInput {
+        verdict: body.verdict,
+        comment: body.comment,
+    };
+    let judged = app::verdict(
+        &state,
+        &instructor,
+        candidature_id(&id)?,
+        proof_id(&proof)?,
+        &input,
+    )
+    .await?;
     json(StatusCode::OK, &ProofDto::of(&judged))
 }
 
@@ -444,9 +376,11 @@ pub(crate) async fn verdict(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ComplementsBody {
-    /// The message to the vendor.
+    /// The message to the vendor, 1 to 4,000 characters once trimmed.
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     message: String,
-    /// The requirements concerned (to deposit in the frozen plan), with a comment each.
+    /// The requirements concerned (to deposit in the frozen plan), each with a comment.
+    #[schema(min_items = 1)]
     items: Vec<ComplementItemDto>,
 }
 
@@ -478,36 +412,19 @@ pub(crate) async fn request_complements(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ComplementsBody>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let mut errors = Vec::new();
-    let message = body.message.trim();
-    if message.is_empty() || message.chars().count() > MAX_TEXT {
-        errors.push(invalid(
-            "message",
-            format!("Le message à l'éditeur compte de 1 à {MAX_TEXT} caractères."),
-        ));
-    }
-    if body.items.is_empty() {
-        errors.push(invalid(
-            "items",
-            "Indiquez au moins une exigence concernée.",
-        ));
-    }
-    let mut items: Vec<(RequirementId, String)> = Vec::new();
-    for item in &body.items {
-        match RequirementId::parse(item.requirement.trim()) {
-            Ok(r) => items.push((r, item.comment.trim().to_owned())),
-            Err(_) => errors.push(invalid(
-                "items",
-                format!("Exigence inconnue\u{a0}: {}.", item.requirement),
-            )),
-        }
-    }
-    check_fields(errors)?;
-    let request = state
-        .db
-        .request_complements(c.id, &items, message, &Actor::User(instructor.0.id))
-        .await?;
+    let input = ComplementInput {
+        message: body.message,
+        items: body
+            .items
+            .into_iter()
+            .map(|i| ComplementItemInput {
+                requirement: i.requirement,
+                comment: i.comment,
+            })
+            .collect(),
+    };
+    let request =
+        app::request_complements(&state, &instructor, candidature_id(&id)?, &input).await?;
     json(StatusCode::CREATED, &ComplementRequestDto::of(&request))
 }
 
@@ -515,7 +432,8 @@ pub(crate) async fn request_complements(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefusalBody {
-    /// Why the candidature is refused (shown to the vendor).
+    /// Why the candidature is refused (shown to the vendor), 1 to 4,000 characters once trimmed.
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     reason: String,
 }
 
@@ -547,18 +465,10 @@ pub(crate) async fn refuse(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RefusalBody>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_TEXT {
-        check_fields(vec![invalid(
-            "reason",
-            format!("Motivez le refus ({MAX_TEXT} caractères au plus)."),
-        )])?;
-    }
-    let refused = state
-        .db
-        .refuse_candidature(c.id, reason, &Actor::User(instructor.0.id))
-        .await?;
+    let input = RefusalInput {
+        reason: body.reason,
+    };
+    let refused = app::refuse(&state, &instructor, candidature_id(&id)?, &input).await?;
     json(StatusCode::OK, &CandidatureDto::of(&refused))
 }
 
@@ -622,8 +532,7 @@ pub(crate) async fn grant(
     ApiInstructor(instructor): ApiInstructor<true>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let record = crate::decision::grant(&state, &instructor.0, c.id).await?;
+    let record = app::grant(&state, &instructor, candidature_id(&id)?).await?;
     json(StatusCode::CREATED, &GrantDto::of(&record))
 }
 
@@ -677,14 +586,10 @@ impl HistoryEntryDto {
 )]
 pub(crate) async fn history(
     State(state): State<AppState>,
-    ApiInstructor(_): ApiInstructor,
+    ApiInstructor(instructor): ApiInstructor,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = load(&state, &id).await?;
-    let entries = state
-        .db
-        .audit_history("candidature", &c.id.to_string())
-        .await?;
+    let entries = app::history(&state, &instructor, candidature_id(&id)?).await?;
     let items: Vec<HistoryEntryDto> = entries.iter().map(HistoryEntryDto::of).collect();
     json(StatusCode::OK, &items)
 }

@@ -141,6 +141,10 @@ pub(crate) fn router() -> Router<AppState> {
             post(instruction::take),
         )
         .route(
+            "/api/v1/instruction/candidatures/{id}/assignment",
+            post(instruction::assign),
+        )
+        .route(
             "/api/v1/instruction/candidatures/{id}/proofs/{proof}/file",
             get(instruction::proof_file),
         )
@@ -218,6 +222,7 @@ pub(crate) fn router() -> Router<AppState> {
         instruction::queue,
         instruction::show,
         instruction::take,
+        instruction::assign,
         instruction::proof_file,
         instruction::verdict,
         instruction::request_complements,
@@ -437,27 +442,14 @@ pub(crate) use page_of;
 
 /// An instant in ISO 8601, UTC, to the millisecond: `2026-11-26T13:03:00.000Z`.
 pub(crate) fn iso_instant(at: Timestamp) -> String {
-    const DAY: i64 = 86_400_000;
     let ms = at.as_millis();
-    let days = ms.div_euclid(DAY);
-    let in_day = ms.rem_euclid(DAY);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
+    // Beyond jiff's range (years -9999 to 9999), the nearest instant it holds.
+    let instant = jiff::Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        jiff::Timestamp::MIN
+    } else {
+        jiff::Timestamp::MAX
+    });
+    format!("{instant:.3}")
 }
 
 /// A JSON body already serialised.
@@ -650,6 +642,12 @@ mod tests {
             iso_instant(Timestamp::from_millis(951_782_400_000)),
             "2000-02-29T00:00:00.000Z"
         );
+        // Before the epoch, and beyond the representable years.
+        assert_eq!(
+            iso_instant(Timestamp::from_millis(-1)),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert!(iso_instant(Timestamp::from_millis(i64::MAX)).starts_with("9999-12-"));
     }
 
     #[test]

@@ -4,13 +4,11 @@
 //! Every form is validated whole by its use case; a refused one is shown again (422) with what
 //! was typed, except passwords, and a French message next to each field at fault.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{Organisation, OrganisationId, User, UserId};
+use preuves_db::{Organisation, User, UserId};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -22,6 +20,10 @@ use crate::format::siren_display;
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, render, render_with};
 use crate::security::{AdminCap, CsrfForm, RequestContext, redirect_with_flash};
+use crate::views::accounts::{
+    OrganisationOption, OrganisationRow, ROLES, UserRow, organisation_options, organisation_rows,
+    user_rows,
+};
 
 /// The page title, marked when the form holds errors (screen readers read it first).
 fn page_title(title: &str, errors: &FieldErrors) -> String {
@@ -33,12 +35,6 @@ fn page_title(title: &str, errors: &FieldErrors) -> String {
 }
 
 // ---- organisations --------------------------------------------------------------------------
-
-struct OrganisationRow {
-    name: String,
-    siren: String,
-    users: usize,
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct OrganisationForm {
@@ -69,15 +65,7 @@ async fn organisations_page(
 ) -> Result<OrganisationsPage, AppError> {
     Ok(OrganisationsPage {
         chrome: Chrome::new(ctx, page_title("Organisations", &errors), "admin"),
-        rows: organisations::list(state, admin)
-            .await?
-            .into_iter()
-            .map(|o| OrganisationRow {
-                users: o.users,
-                siren: siren_display(&o.organisation.siren),
-                name: o.organisation.name,
-            })
-            .collect(),
+        rows: organisation_rows(organisations::list(state, admin).await?),
         form,
         errors,
     })
@@ -131,21 +119,6 @@ pub(crate) async fn create_organisation(
 
 // ---- users ----------------------------------------------------------------------------------
 
-struct UserRow {
-    id: i64,
-    name: String,
-    email: String,
-    role_label: &'static str,
-    organisation: String,
-    active: bool,
-    is_self: bool,
-}
-
-struct OrganisationOption {
-    id: String,
-    label: String,
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct UserForm {
     #[serde(default)]
@@ -170,13 +143,6 @@ const USER_FIELDS: [(&str, &str); 6] = [
     ("organisation", "organisation"),
     ("password", "password"),
     ("password_confirmation", "password_confirmation"),
-];
-
-/// The roles an administrator may give, as `(code, label)`.
-const ROLES: [(&str, &str); 3] = [
-    ("vendor", "Éditeur (personnel d'une organisation)"),
-    ("instructor", "Instructeur ANS"),
-    ("admin", "Administrateur du catalogue et de la plateforme"),
 ];
 
 #[derive(Template)]
@@ -218,34 +184,10 @@ fn users_view(
     form: UserForm,
     errors: FieldErrors,
 ) -> UsersPage {
-    let names: HashMap<OrganisationId, &str> = organisations
-        .iter()
-        .map(|o| (o.id, o.name.as_str()))
-        .collect();
     UsersPage {
         chrome: Chrome::new(ctx, page_title("Utilisateurs", &errors), "admin"),
-        rows: users
-            .into_iter()
-            .map(|u| UserRow {
-                id: u.id.0,
-                active: u.is_active(),
-                is_self: u.id == admin.id,
-                organisation: u
-                    .organisation
-                    .and_then(|o| names.get(&o).map(|n| (*n).to_owned()))
-                    .unwrap_or_default(),
-                role_label: u.role.label(),
-                name: u.display_name,
-                email: u.email,
-            })
-            .collect(),
-        organisations: organisations
-            .iter()
-            .map(|o| OrganisationOption {
-                id: o.id.0.to_string(),
-                label: format!("{} (SIREN {})", o.name, siren_display(&o.siren)),
-            })
-            .collect(),
+        rows: user_rows(admin, organisations, users),
+        organisations: organisation_options(organisations),
         roles: ROLES,
         form: UserForm {
             // A password is never sent back to the browser.

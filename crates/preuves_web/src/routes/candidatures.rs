@@ -14,9 +14,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use preuves_db::{
-    Actor, AdministrativeStep, CandidatureStatus, DbError, DispositifSummary, LateNrusOutcome,
-    OrganisationId, Solution, SolutionId, StoredCandidature, StoredProof, conflicts,
-    missing_proofs,
+    Actor, AdministrativeStep, CandidatureStatus, Conflict, DbError, DispositifSummary,
+    LateNrusOutcome, OrganisationId, Solution, SolutionId, StoredCandidature, StoredProof,
+    WorkflowConflict, missing_proofs,
 };
 use preuves_domain::{
     AdditionalComponent, ChapterCode, DispositifKey, Nru, Profile, Refusal, Version, Wave,
@@ -770,7 +770,7 @@ async fn handle_step(
                 state.config.secure_cookies,
             ))
         }
-        Err(DbError::Conflict { constraint }) if constraint == conflicts::STALE_REVISION => {
+        Err(DbError::Conflict(Conflict::StaleRevision)) => {
             // Keep what was typed on the page, with the explanation: nothing was saved.
             let mut errors = std::mem::take(&mut evaluated.errors);
             errors.add("revision", stale_message());
@@ -783,10 +783,7 @@ async fn handle_step(
 
 /// The explanation of a refused save based on an old revision.
 fn stale_message() -> String {
-    AppError::from(DbError::Conflict {
-        constraint: conflicts::STALE_REVISION.to_owned(),
-    })
-    .message()
+    AppError::from(Conflict::StaleRevision).message()
 }
 
 /// `POST /candidatures/nouvelle`: preview or open a candidature.
@@ -811,12 +808,8 @@ pub(crate) async fn save(
         .db
         .find_candidature_for(vendor.organisation, candidature_id(&id)?)
         .await?;
-    if c.status != CandidatureStatus::Draft {
-        // A form replayed after submission: nothing may change.
-        return Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::NOT_DRAFT.to_owned(),
-        }));
-    }
+    // A form replayed after submission: nothing may change.
+    c.status.check_step_edit()?;
     handle_step(&state, &ctx, &vendor, Some(&c), StepForm::from_pairs(pairs)).await
 }
 
@@ -1019,13 +1012,11 @@ pub(crate) async fn submit(
                 state.config.secure_cookies,
             ))
         }
-        Err(DbError::Conflict { constraint }) if constraint == conflicts::INCOMPLETE_DOSSIER => {
-            Ok(redirect_with_flash(
-                &format!("/candidatures/{id}/preuves#depot"),
-                "Le dossier est incomplet et n'a pas été déposé\u{a0}: déposez les preuves manquantes, ou cochez la case de confirmation pour le déposer incomplet.",
-                state.config.secure_cookies,
-            ))
-        }
+        Err(e) if e.is_conflict(WorkflowConflict::IncompleteDossier) => Ok(redirect_with_flash(
+            &format!("/candidatures/{id}/preuves#depot"),
+            "Le dossier est incomplet et n'a pas été déposé\u{a0}: déposez les preuves manquantes, ou cochez la case de confirmation pour le déposer incomplet.",
+            state.config.secure_cookies,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -1061,11 +1052,7 @@ pub(crate) async fn late_nru_form(
         .db
         .find_candidature_for(vendor.organisation, candidature_id(&id)?)
         .await?;
-    if !c.status.is_under_review() {
-        return Err(AppError::from(DbError::Conflict {
-            constraint: conflicts::NOT_SUBMITTED.to_owned(),
-        }));
-    }
+    c.status.check_late_nrus()?;
     render(&LateNruPage {
         chrome: Chrome::new(&ctx, "Saisir un NRU obtenu depuis le dépôt", "candidatures"),
         revision: c.revision,

@@ -6,16 +6,20 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use preuves_db::{MAX_REGISTER_PAGE, RegisterQuery, StoredReferencing};
+use preuves_db::{MAX_REGISTER_PAGE, RegisterQuery};
 use preuves_domain::{DispositifCode, IssuedNru, Nru, ReferencingStatus, Wave, looks_issued};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::format::{fr_number, french_datetime};
+use crate::format::fr_number;
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, encode_query, render, render_with};
 use crate::security::{ReadScope, RequestContext, SignedIn};
+use crate::views::public::{
+    Choice, PublicRow, VerifyOutcome, dispositif_choices, register_csv_text, status_choices,
+    verify_outcome,
+};
 
 /// Rows per page of the register page.
 const PAGE_SIZE: u32 = 50;
@@ -63,61 +67,6 @@ impl RegisterFilters {
     }
 }
 
-/// A referencing as the public sees it.
-#[derive(Debug, Serialize)]
-struct PublicRow {
-    nru: String,
-    vendor: String,
-    siren: String,
-    dispositif: String,
-    wave: u8,
-    profiles: Vec<String>,
-    solution: String,
-    version: String,
-    commercial_names: Vec<String>,
-    granted_on: String,
-    status: &'static str,
-    #[serde(skip)]
-    status_label: &'static str,
-    #[serde(skip)]
-    granted_french: String,
-    #[serde(skip)]
-    verify_href: String,
-}
-
-impl PublicRow {
-    fn of(r: &StoredReferencing) -> Self {
-        let mut profiles = vec![preuves_domain::Profile::GENERAL.to_owned()];
-        profiles.extend(
-            r.profiles
-                .iter()
-                .filter(|p| !p.is_general())
-                .map(ToString::to_string),
-        );
-        Self {
-            nru: r.nru.to_string(),
-            vendor: r.organisation_name.clone(),
-            siren: r.siren.to_string(),
-            dispositif: r.dispositif.code.to_string(),
-            wave: r.dispositif.wave.number(),
-            profiles,
-            solution: r.solution.clone(),
-            version: r.version.to_string(),
-            commercial_names: r.commercial_names.clone(),
-            granted_on: r.granted_on.to_string(),
-            status: r.status.code(),
-            status_label: r.status.label(),
-            granted_french: r.granted_on.to_french(),
-            verify_href: format!("/verifier/{}", encode_query(r.nru.as_str())),
-        }
-    }
-}
-
-struct Choice {
-    value: String,
-    label: String,
-}
-
 #[derive(Template)]
 #[template(path = "public_register.html")]
 struct RegisterPage {
@@ -156,16 +105,7 @@ pub(crate) async fn register(
             format!("/registre?{base}&page={p}")
         }
     };
-    let mut dispositifs: Vec<Choice> = Vec::new();
-    for d in state.db.list_dispositifs().await? {
-        let value = d.key.code.to_string();
-        if !dispositifs.iter().any(|c| c.value == value) {
-            dispositifs.push(Choice {
-                label: format!("{} — {}", value, d.name),
-                value,
-            });
-        }
-    }
+    let dispositifs = dispositif_choices(&state.db.list_dispositifs().await?);
     render(&RegisterPage {
         chrome: Chrome::new(
             &ctx,
@@ -181,17 +121,7 @@ pub(crate) async fn register(
         download: base,
         filters,
         dispositifs,
-        statuses: [
-            ReferencingStatus::Valid,
-            ReferencingStatus::Suspended,
-            ReferencingStatus::Withdrawn,
-        ]
-        .iter()
-        .map(|s| Choice {
-            value: s.code().to_owned(),
-            label: s.label().to_owned(),
-        })
-        .collect(),
+        statuses: status_choices(),
     })
 }
 
@@ -213,21 +143,6 @@ async fn all_rows(state: &AppState, filters: &RegisterFilters) -> Result<Vec<Pub
     }
 }
 
-/// One CSV field: quoted when it holds the separator, a quote or a line break; a leading
-/// `=`, `+`, `-` or `@` is neutralised so a spreadsheet never runs it as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 /// `GET /registre.csv`: UTF-8 with a BOM and `;` separators (opens as is in a French
 /// spreadsheet).
 pub(crate) async fn register_csv(
@@ -235,31 +150,7 @@ pub(crate) async fn register_csv(
     Query(filters): Query<RegisterFilters>,
 ) -> Result<Response, AppError> {
     let rows = all_rows(&state, &filters).await?;
-    let mut out = String::from("\u{feff}");
-    out.push_str("NRU;Éditeur;SIREN;Dispositif;Vague;Profils;Solution;Version;Noms commerciaux;Date d'octroi;Statut\r\n");
-    for r in &rows {
-        let fields = [
-            r.nru.clone(),
-            r.vendor.clone(),
-            r.siren.clone(),
-            r.dispositif.clone(),
-            r.wave.to_string(),
-            r.profiles.join(", "),
-            r.solution.clone(),
-            r.version.clone(),
-            r.commercial_names.join(", "),
-            r.granted_on.clone(),
-            r.status_label.to_owned(),
-        ];
-        out.push_str(
-            &fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(";"),
-        );
-        out.push_str("\r\n");
-    }
+    let out = register_csv_text(&rows);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -305,21 +196,6 @@ struct VerifyPage {
     code: String,
     outcome: Option<VerifyOutcome>,
     errors: FieldErrors,
-}
-
-struct VerifyOutcome {
-    status_code: &'static str,
-    headline: String,
-    vendor: String,
-    siren: String,
-    dispositif: String,
-    solution: String,
-    version: String,
-    names: String,
-    granted: String,
-    reason: Option<String>,
-    changed: Option<String>,
-    code_note: Option<(bool, String)>,
 }
 
 /// `GET /verifier`: the verification form (`?nru=` goes to the NRU's page).
@@ -387,35 +263,7 @@ pub(crate) async fn verify(
         );
         return render_with(StatusCode::NOT_FOUND, &page(None, errors));
     };
-    let headline = match v.status {
-        ReferencingStatus::Valid => format!("Référencement {} valide", v.nru),
-        ReferencingStatus::Suspended => format!("Référencement {} suspendu", v.nru),
-        ReferencingStatus::Withdrawn => format!("Référencement {} retiré", v.nru),
-    };
-    let code_note = v.code_matches.map(|ok| {
-        if ok {
-            (true, "Le code de vérification correspond à celui de l'attestation émise.".to_owned())
-        } else {
-            (
-                false,
-                "Le code de vérification ne correspond pas à celui de l'attestation émise\u{a0}: ce document n'est pas l'attestation délivrée pour ce NRU.".to_owned(),
-            )
-        }
-    });
-    let outcome = VerifyOutcome {
-        status_code: v.status.code(),
-        headline,
-        vendor: v.vendor.clone(),
-        siren: crate::format::siren_display(&v.siren),
-        dispositif: crate::format::key_label(&v.dispositif),
-        solution: v.solution.clone(),
-        version: v.version.to_string(),
-        names: v.commercial_names.join(", "),
-        granted: v.granted_on.to_french(),
-        reason: v.status_reason.clone(),
-        changed: v.status_changed_at.map(french_datetime),
-        code_note,
-    };
+    let outcome = verify_outcome(&v);
     render(&page(Some(outcome), FieldErrors::new()))
 }
 

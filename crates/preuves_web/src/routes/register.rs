@@ -13,104 +13,23 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use preuves_db::{Organisation, StoredReferencing, User};
-use preuves_domain::{DispositifCode, DispositifKey, Nru, Profile, ReferencingStatus, Wave};
+use preuves_db::{Organisation, User};
+use preuves_domain::{DispositifKey, Nru, ReferencingStatus};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::app::admin::referencings::{
-    self, DispositifChoice, ReferencingInput, StatusInput, dispositif_choices,
-};
+use crate::app::admin::referencings::{self, ReferencingInput, StatusInput, dispositif_choices};
 use crate::error::AppError;
 use crate::format::key_label;
-use crate::format::siren_display;
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, encode_query, render, render_with};
 use crate::security::{
     AdminCap, CsrfForm, ReadScope, RequestContext, SignedIn, redirect_with_flash,
 };
-
-const STATUSES: [ReferencingStatus; 3] = [
-    ReferencingStatus::Valid,
-    ReferencingStatus::Suspended,
-    ReferencingStatus::Withdrawn,
-];
-
-/// A status label with a capital: « Valide ».
-fn status_title(status: ReferencingStatus) -> String {
-    let label = status.label();
-    let mut chars = label.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// A dispositif as a form or filter value: `DPI-2`, `MS2-PDE-1` (the wave is after the last `-`).
-fn key_value(key: &DispositifKey) -> String {
-    format!("{}-{}", key.code, key.wave.number())
-}
-
-/// Reads a [`key_value`].
-fn parse_key(raw: &str) -> Option<DispositifKey> {
-    let (code, wave) = raw.trim().rsplit_once('-')?;
-    Some(DispositifKey {
-        code: DispositifCode::parse(code).ok()?,
-        wave: Wave::from_number(wave.parse().ok()?)?,
-    })
-}
-
-/// A referencing as the pages show it.
-struct RowView {
-    nru: String,
-    nru_path: String,
-    organisation: String,
-    siren: String,
-    dispositif: String,
-    wave: u8,
-    profiles: String,
-    solution: String,
-    main_component: String,
-    version: String,
-    granted_on: String,
-    granted_iso: String,
-    status_code: &'static str,
-    status_label: String,
-}
-
-impl RowView {
-    fn of(r: &StoredReferencing) -> Self {
-        let profiles: Vec<&str> = std::iter::once(Profile::GENERAL)
-            .chain(
-                r.profiles
-                    .iter()
-                    .filter(|p| !p.is_general())
-                    .map(Profile::as_str),
-            )
-            .collect();
-        Self {
-            nru: r.nru.to_string(),
-            nru_path: encode_query(r.nru.as_str()),
-            organisation: r.organisation_name.clone(),
-            siren: siren_display(&r.siren),
-            dispositif: r.dispositif.code.to_string(),
-            wave: r.dispositif.wave.number(),
-            profiles: profiles.join(", "),
-            solution: r.solution.clone(),
-            main_component: r.main_component.clone(),
-            version: r.version.to_string(),
-            granted_on: r.granted_on.to_french(),
-            granted_iso: r.granted_on.to_string(),
-            status_code: r.status.code(),
-            status_label: status_title(r.status),
-        }
-    }
-}
-
-struct FilterOption {
-    value: String,
-    label: String,
-}
+use crate::views::accounts::{OrganisationOption, organisation_options};
+use crate::views::register::{
+    DispositifOption, FilterOption, RowView, dispositif_options, parse_key, status_options,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Filters {
@@ -164,20 +83,8 @@ pub(crate) async fn list(
         total: all.len(),
         filtered: dispositif.is_some() || status.is_some(),
         rows,
-        dispositifs: dispositifs
-            .into_iter()
-            .map(|k| FilterOption {
-                value: key_value(k),
-                label: key_label(k),
-            })
-            .collect(),
-        statuses: STATUSES
-            .iter()
-            .map(|s| FilterOption {
-                value: s.code().to_owned(),
-                label: status_title(*s),
-            })
-            .collect(),
+        dispositifs: dispositif_options(dispositifs),
+        statuses: status_options(),
         filters,
     })
 }
@@ -254,13 +161,7 @@ async fn detail_page(
         is_admin: user.role == preuves_db::Role::Admin,
         has_attestation,
         citing,
-        statuses: STATUSES
-            .iter()
-            .map(|s| FilterOption {
-                value: s.code().to_owned(),
-                label: status_title(*s),
-            })
-            .collect(),
+        statuses: status_options(),
         chrome: Chrome::new(ctx, title, "referencements"),
         chosen_status: if form.statut.is_empty() {
             found.status.code().to_owned()
@@ -332,36 +233,6 @@ pub(crate) async fn set_status(
 
 // ---- recording a referencing (administrators) -----------------------------------------------
 
-/// A dispositif of the select: its value (see [`key_value`]), label and optional profiles.
-struct DispositifOption {
-    value: String,
-    label: String,
-    choice: DispositifChoice,
-}
-
-impl DispositifOption {
-    fn of(choice: DispositifChoice) -> Self {
-        Self {
-            value: key_value(&choice.key),
-            label: format!("{} — {}", key_label(&choice.key), choice.name),
-            choice,
-        }
-    }
-
-    fn profile_list(&self) -> String {
-        self.choice.profile_list()
-    }
-
-    fn rem_missing(&self) -> bool {
-        self.choice.rem_missing
-    }
-}
-
-struct OrganisationOption {
-    id: String,
-    label: String,
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ReferencingForm {
     #[serde(default)]
@@ -413,7 +284,7 @@ fn split_profiles(raw: &str) -> Vec<String> {
 }
 
 impl ReferencingForm {
-    /// The use case's input: the dispositif read from its [`key_value`], the lists split.
+    /// The use case's input: the dispositif read from its [`crate::views::register::key_value`], the lists split.
     fn input(&self) -> ReferencingInput {
         ReferencingInput {
             nru: self.nru.clone(),
@@ -457,21 +328,9 @@ async fn new_page(
     };
     Ok(NewPage {
         chrome: Chrome::new(ctx, title, "admin"),
-        organisations: organisations
-            .iter()
-            .map(|o| OrganisationOption {
-                id: o.id.0.to_string(),
-                label: format!("{} (SIREN {})", o.name, siren_display(&o.siren)),
-            })
-            .collect(),
+        organisations: organisation_options(&organisations),
         dispositifs: dispositifs.into_iter().map(DispositifOption::of).collect(),
-        statuses: STATUSES
-            .iter()
-            .map(|s| FilterOption {
-                value: s.code().to_owned(),
-                label: status_title(*s),
-            })
-            .collect(),
+        statuses: status_options(),
         form,
         errors,
     })
@@ -518,24 +377,6 @@ pub(crate) async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dispositif_values_round_trip_with_dashes_in_codes() {
-        for (code, wave) in [
-            ("DPI", Wave::Two),
-            ("MS2-PDE", Wave::One),
-            ("X-1", Wave::Two),
-        ] {
-            let key = DispositifKey {
-                code: DispositifCode::parse(code).unwrap(),
-                wave,
-            };
-            assert_eq!(parse_key(&key_value(&key)), Some(key));
-        }
-        assert_eq!(parse_key("DPI"), None);
-        assert_eq!(parse_key("DPI-3"), None);
-        assert_eq!(parse_key(""), None);
-    }
 
     #[test]
     fn profiles_typed_in_one_input_are_split() {

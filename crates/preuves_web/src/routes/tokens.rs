@@ -10,51 +10,28 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use preuves_db::{Actor, ApiToken, ApiTokenId, NewApiToken, Timestamp, TokenHash, TokenScope};
+use preuves_db::{Actor, ApiTokenId, NewApiToken, Timestamp, TokenHash, TokenScope};
 use preuves_domain::{IsoDate, ParisTime};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::format::french_datetime;
 use crate::forms::FieldErrors;
 use crate::layout::{Chrome, render_with};
 use crate::security::{CsrfForm, RequestContext, SignedIn, random_token, redirect_with_flash};
+use crate::views::tokens::{Created, TokenRow};
 
 /// Default lifetime of a new token, in days.
-const DEFAULT_DAYS: i64 = 90;
+const DEFAULT_DAYS: i32 = 90;
 /// Longest lifetime of a token, in days.
-const MAX_DAYS: i64 = 365;
+const MAX_DAYS: i32 = 365;
 /// Longest token name.
 const MAX_NAME: usize = 100;
 /// Most tokens one user may hold (revoked and expired ones included in the list, not here).
 const MAX_ACTIVE: usize = 50;
-const DAY_MS: i64 = 86_400_000;
-const HOUR_MS: i64 = 3_600_000;
-
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian calendar).
-fn days_from_civil(d: IsoDate) -> i64 {
-    // The fields are private: the ISO text is the public view of the day.
-    let text = d.to_string();
-    let part = |range: std::ops::Range<usize>| {
-        text.get(range)
-            .and_then(|p| p.parse::<i64>().ok())
-            .unwrap_or(1)
-    };
-    let (year, month, day) = (part(0..4), part(5..7), part(8..10));
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The day `days` after `d`.
-fn plus_days(d: IsoDate, days: i64) -> IsoDate {
-    // Noon, so that the Paris offset never changes the day.
-    ParisTime::from_unix_millis((days_from_civil(d) + days) * DAY_MS + 12 * HOUR_MS).date
+fn plus_days(d: IsoDate, days: i32) -> IsoDate {
+    d.plus_days(days)
 }
 
 /// Today in Paris.
@@ -64,13 +41,7 @@ fn today(now: Timestamp) -> IsoDate {
 
 /// The instant a token expiring on `d` stops working: midnight in Paris at the end of that day.
 fn end_of_day(d: IsoDate) -> Timestamp {
-    // 22:00 UTC is midnight in summer (CEST) and 23:00 in winter (CET).
-    let t = (days_from_civil(d) + 1) * DAY_MS - 2 * HOUR_MS;
-    if ParisTime::from_unix_millis(t).hour == 23 {
-        Timestamp::from_millis(t + HOUR_MS)
-    } else {
-        Timestamp::from_millis(t)
-    }
+    Timestamp::from_millis(d.plus_days(1).paris_start_millis())
 }
 
 /// The creation form, as typed.
@@ -82,53 +53,6 @@ pub(crate) struct TokenForm {
     portee: String,
     #[serde(default)]
     expiration: String,
-}
-
-/// A token in the list.
-struct TokenRow {
-    id: i64,
-    name: String,
-    scope: &'static str,
-    created: String,
-    expires: String,
-    last_used: String,
-    state_code: &'static str,
-    state_label: &'static str,
-    active: bool,
-}
-
-impl TokenRow {
-    fn of(t: &ApiToken, now: Timestamp) -> Self {
-        let (state_code, state_label) = match (t.revoked_at, t.expires_at > now) {
-            (Some(_), _) => ("withdrawn", "révoqué"),
-            (None, false) => ("suspended", "expiré"),
-            (None, true) => ("valid", "actif"),
-        };
-        Self {
-            id: t.id.0,
-            name: t.name.clone(),
-            scope: t.scope.label(),
-            created: french_datetime(t.created_at),
-            // The last instant it works is the end of its day: show that day.
-            expires: ParisTime::from_unix_millis(t.expires_at.as_millis() - 1)
-                .date
-                .to_french(),
-            last_used: t
-                .last_used_at
-                .map_or_else(|| "jamais".to_owned(), french_datetime),
-            state_code,
-            state_label,
-            active: t.is_usable(now),
-        }
-    }
-}
-
-/// A token just created, shown once.
-struct Created {
-    name: String,
-    token: String,
-    scope: &'static str,
-    expires: String,
 }
 
 #[derive(Template)]

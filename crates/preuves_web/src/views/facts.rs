@@ -84,12 +84,7 @@ impl CandidatureFacts {
             submitted: c.submitted_at.map(french_datetime),
             complete_at: c.complete_at.map(french_datetime),
             status_reason: c.status_reason.clone(),
-            can_deposit: matches!(
-                c.status,
-                CandidatureStatus::Draft
-                    | CandidatureStatus::Submitted
-                    | CandidatureStatus::ComplementRequested
-            ),
+            can_deposit: c.status.accepts_deposits(),
             can_enter_late_nru: c.status.is_under_review(),
             date2,
         }

@@ -1,9 +1,15 @@
 //! Presenters: what the pages show of the application's objects, shared by every page module
 //! (a page module never imports another).
 
+pub(crate) mod accounts;
+pub(crate) mod catalogue;
 pub(crate) mod facts;
+pub(crate) mod instruction;
 pub(crate) mod links;
+pub(crate) mod public;
+pub(crate) mod register;
 pub(crate) mod requests;
+pub(crate) mod tokens;
 
 use std::collections::HashMap;
 

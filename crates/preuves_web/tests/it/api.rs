@@ -24,11 +24,7 @@ use crate::support::{Client, TestApp, TestResponse};
 /// A random-looking token for tests (64 hexadecimal digits), different for each `seed`.
 pub(crate) fn raw_token(seed: &str) -> String {
     use sha2::{Digest, Sha256};
-    hex_of(&Sha256::digest(format!("jeton de test {seed}").as_bytes()))
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(format!("jeton de test {seed}").as_bytes()))
 }
 
 /// Stores a token of `user` with `scope`, valid for a day, and returns it.

@@ -269,6 +269,12 @@ fn writes(
             json!({}),
         ),
         (
+            Method::POST,
+            "/api/v1/instruction/candidatures/{id}/assignment",
+            format!("/api/v1/instruction/candidatures/{c}/assignment"),
+            json!({"instructor": 1}),
+        ),
+        (
             Method::PUT,
             "/api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict",
             format!("/api/v1/instruction/candidatures/{c}/proofs/{proof}/verdict"),

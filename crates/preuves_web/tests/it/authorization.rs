@@ -908,7 +908,7 @@ fn api_get_matrix(w: &World) -> Vec<(&'static str, String, [Expect; 4])> {
 /// The API's write routes as routed (their checks, role by role and scope by scope, are in
 /// `api_tokens::a_read_only_token_writes_nothing_and_no_token_crosses_organisations`; the public
 /// simulation is in `api_simulations`).
-const API_WRITES: [(&str, &str); 15] = [
+const API_WRITES: [(&str, &str); 16] = [
     ("post", "/api/v1/solutions"),
     ("put", "/api/v1/solutions/{id}"),
     ("post", "/api/v1/candidatures"),
@@ -919,6 +919,7 @@ const API_WRITES: [(&str, &str); 15] = [
     ("post", "/api/v1/candidatures/{id}/late-nrus"),
     ("post", "/api/v1/candidatures/{id}/complement-answer"),
     ("post", "/api/v1/instruction/candidatures/{id}/take"),
+    ("post", "/api/v1/instruction/candidatures/{id}/assignment"),
     (
         "put",
         "/api/v1/instruction/candidatures/{id}/proofs/{proof}/verdict",

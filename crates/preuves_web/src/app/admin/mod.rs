@@ -11,22 +11,7 @@ pub(crate) mod rem_import;
 pub(crate) mod rem_staging;
 pub(crate) mod users;
 
-use axum::http::StatusCode;
-
-use crate::error::{AppError, ErrorItem};
+pub(crate) use super::{invalid, rejected};
 
 /// Longest organisation, person, solution or component name accepted.
 pub(crate) const MAX_NAME: usize = 200;
-
-/// A field error (`invalid_field`) on `field`.
-pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ErrorItem {
-    ErrorItem::field("invalid_field", field, message)
-}
-
-/// The refusal of an input with its field errors (422).
-pub(crate) fn rejected(errors: Vec<ErrorItem>) -> AppError {
-    AppError::Rejected {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        errors,
-    }
-}

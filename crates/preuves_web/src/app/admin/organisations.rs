@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use preuves_db::{Actor, Organisation, OrganisationId, constraints};
+use preuves_db::{Actor, Organisation, OrganisationId, UniqueConstraint};
 use preuves_domain::Siren;
 
 use super::{MAX_NAME, invalid, rejected};
@@ -93,7 +93,7 @@ pub(crate) async fn create(
         .await
     {
         Ok(org) => Ok(org),
-        Err(e) if e.is_conflict_on(constraints::ORGANISATION_SIREN) => {
+        Err(e) if e.is_conflict(UniqueConstraint::OrganisationSiren) => {
             Err(rejected(vec![ErrorItem::field(
                 "siren_taken",
                 "siren",

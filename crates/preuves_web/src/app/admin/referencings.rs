@@ -5,7 +5,7 @@
 
 use preuves_db::{
     Actor, DispositifSummary, NewReferencing, Organisation, OrganisationId, StoredReferencing,
-    constraints,
+    UniqueConstraint,
 };
 use preuves_domain::{DispositifKey, IsoDate, Nru, Profile, ReferencingStatus, Version, Wave};
 
@@ -346,7 +346,7 @@ pub(crate) async fn record(
         .await
     {
         Ok(stored) => Ok(stored),
-        Err(e) if e.is_conflict_on(constraints::REFERENCING_NRU) => {
+        Err(e) if e.is_conflict(UniqueConstraint::ReferencingNru) => {
             Err(rejected(vec![ErrorItem::field(
                 "nru_taken",
                 "nru",

@@ -7,7 +7,7 @@
 //! be read later.
 
 use bytes::Bytes;
-use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, Timestamp, constraints};
+use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, Timestamp, UniqueConstraint};
 use preuves_domain::{DispositifCode, DispositifKey, RemVersionLabel, Wave};
 use preuves_import::{ImportFailure, Issue, RemImport};
 use serde::{Deserialize, Serialize};
@@ -443,7 +443,7 @@ pub(crate) async fn confirm(
         .await;
     let version = match stored {
         Ok(v) => v,
-        Err(e) if e.is_conflict_on(constraints::REM_VERSION_LABEL) => {
+        Err(e) if e.is_conflict(UniqueConstraint::RemVersionLabel) => {
             return Err(label_taken(label.as_ref().map_or("", |l| l.as_str())));
         }
         Err(e) => return Err(e.into()),

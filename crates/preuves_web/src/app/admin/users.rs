@@ -2,7 +2,9 @@
 //! staff to none; the password hashed off the async runtime), and an account's disabling,
 //! re-enabling and sign-in unlocking. An administrator never disables their own account.
 
-use preuves_db::{Actor, NewUser, Organisation, OrganisationId, Role, User, UserId, constraints};
+use preuves_db::{
+    Actor, NewUser, Organisation, OrganisationId, Role, UniqueConstraint, User, UserId,
+};
 
 use super::{MAX_NAME, invalid, rejected};
 use crate::AppState;
@@ -177,7 +179,7 @@ pub(crate) async fn create(
         .await;
     match created {
         Ok(user) => Ok(user),
-        Err(e) if e.is_conflict_on(constraints::USER_EMAIL) => {
+        Err(e) if e.is_conflict(UniqueConstraint::UserEmail) => {
             Err(rejected(vec![ErrorItem::field(
                 "email_taken",
                 "email",
