@@ -39,6 +39,7 @@ pub mod organisations;
 pub mod proofs;
 pub mod referencings;
 pub mod register_public;
+pub mod rem_impact;
 mod row;
 pub mod sessions;
 pub mod solutions;
@@ -83,6 +84,7 @@ pub use preuves_domain::{
 };
 pub use referencings::{NewReferencing, StoredReferencing};
 pub use register_public::{CitingCandidature, MAX_REGISTER_PAGE, RegisterQuery, Verification};
+pub use rem_impact::PinnedCandidature;
 pub use sessions::{NewSession, Session};
 pub use solutions::{Solution, SolutionFields};
 pub use stored_candidatures::{AdministrativeStep, HonourStatement, StoredCandidature};

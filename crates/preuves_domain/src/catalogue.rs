@@ -506,6 +506,9 @@ pub struct Catalogue {
     /// Parallel to `dispositifs`: one index per REM version, at the positions of
     /// [`Dispositif::version_index`]; empty for vague-1 dispositifs.
     indexes: Vec<Vec<RemIndex>>,
+    /// The equivalence table it was built with, kept so that [`Catalogue::with_rem_in_force`]
+    /// can rebuild it around a new REM version.
+    equivalences: Vec<EquivalencePair>,
 }
 
 impl Catalogue {
@@ -643,7 +646,35 @@ impl Catalogue {
         Ok(Self {
             dispositifs,
             indexes,
+            equivalences: equivalences.to_vec(),
         })
+    }
+
+    /// The same catalogue once `rem`, labelled `version`, is put in force for the vague-2
+    /// dispositif `key`: the version in force until now joins the older ones (a referencing or a
+    /// candidature citing it keeps it). What the REM impact analysis compares with the catalogue
+    /// in force, before an import. Refused as [`Catalogue::new`] refuses (a label the dispositif
+    /// already has, an equivalence pair no version holds any more...); an unknown or vague-1
+    /// `key` is [`CatalogueError::MissingRem`].
+    pub fn with_rem_in_force(
+        &self,
+        key: &DispositifKey,
+        version: RemVersionLabel,
+        rem: Rem,
+    ) -> Result<Self, CatalogueError> {
+        let mut dispositifs = self.dispositifs.clone();
+        let d = dispositifs
+            .iter_mut()
+            .find(|d| &d.key == key && d.rem.is_some())
+            .ok_or_else(|| CatalogueError::MissingRem { key: key.clone() })?;
+        if let Some(previous) = d.rem.replace(rem) {
+            let label = std::mem::replace(&mut d.rem_version, version);
+            d.older_rems.push(OlderRem {
+                version: label,
+                rem: previous,
+            });
+        }
+        Self::new(dispositifs, &self.equivalences)
     }
 
     /// Every dispositif, in catalogue order.

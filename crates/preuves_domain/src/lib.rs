@@ -44,6 +44,7 @@ pub use issued_nru::{
 };
 pub use plan::{
     Plan, PlanEntry, Reason, Refusal, RefusalCode, Register, Rule, Status, Summary, compute_plan,
+    equivalence_reach,
 };
 pub use rem_diff::{ChangedField, ChangedRequirement, RemDiff};
 pub use snapshot::{

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::candidature::{
     Candidature, LateEntry, Referencing, ReferencingStatus, same_main_component,
 };
-use crate::catalogue::{Catalogue, Dispositif, Perimeter, Rem, Requirement, Wave};
+use crate::catalogue::{Catalogue, Dispositif, DispositifKey, Perimeter, Rem, Requirement, Wave};
 use crate::ids::{Nru, RemVersionLabel};
 
 /// Where the engine looks NRUs up: the register of granted referencings.
@@ -877,6 +877,43 @@ fn check_late_nrus<R: Register + ?Sized>(
             );
         }
     }
+}
+
+/// How many requirements of `target`'s REM in force (every profile) the vague-2 referencing
+/// `source` could mask by équivalence (R2): those common with a requirement of the REM version
+/// it was granted on, in a profile it holds. The same matching as the plan's, without a
+/// candidature: what the REM impact analysis compares before and after a new version is put in
+/// force. `None` when `source` is not a vague-2 referencing of another dispositif of the
+/// catalogue, or the version it was granted on is unknown.
+pub fn equivalence_reach(
+    catalogue: &Catalogue,
+    target: &DispositifKey,
+    source: &Referencing,
+) -> Option<usize> {
+    if source.dispositif.wave != Wave::Two || &source.dispositif == target {
+        return None;
+    }
+    let ti = catalogue.position(target)?;
+    let rem = catalogue.dispositif_at(ti).rem.as_ref()?;
+    let target_index = catalogue.rem_index(ti, 0)?;
+    let si = catalogue.position(&source.dispositif)?;
+    let d = catalogue.dispositif_at(si);
+    let vi = d.version_index(source.rem_version.as_ref())?;
+    let srem = d.rem_at(vi)?;
+    let sindex = catalogue.rem_index(si, vi)?;
+    let held: Vec<bool> = srem.profiles().iter().map(|p| source.holds(p)).collect();
+    Some(
+        (0..rem.requirements().len())
+            .filter(|&pos| {
+                target_index.keys_of(pos).iter().any(|&k| {
+                    sindex
+                        .with_key(k)
+                        .iter()
+                        .any(|&sp| held[srem.profile_of(sp as usize)])
+                })
+            })
+            .count(),
+    )
 }
 
 fn build_plan<'a>(

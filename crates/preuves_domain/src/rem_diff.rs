@@ -257,4 +257,93 @@ mod tests {
         assert!(ChangedField::Socle.affects_plans());
         assert!(!ChangedField::Other.affects_plans());
     }
+
+    fn dispositif(code: &str, rem: Rem) -> crate::catalogue::Dispositif {
+        crate::catalogue::Dispositif {
+            key: key(code),
+            name: code.to_owned(),
+            corridor: "MS".to_owned(),
+            predecessors: Vec::new(),
+            date2: None,
+            wave1_profiles: Vec::new(),
+            rem: Some(rem),
+            rem_version: crate::ids::RemVersionLabel::initial(),
+            older_rems: Vec::new(),
+            opens_on: None,
+        }
+    }
+
+    fn key(code: &str) -> crate::catalogue::DispositifKey {
+        crate::catalogue::DispositifKey {
+            code: crate::ids::DispositifCode::parse(code).unwrap(),
+            wave: crate::catalogue::Wave::Two,
+        }
+    }
+
+    #[test]
+    fn a_new_version_in_force_changes_the_equivalence_reach_of_other_referencings() {
+        use crate::candidature::{Referencing, ReferencingStatus};
+        use crate::catalogue::Catalogue;
+        use crate::ids::{Nru, RemVersionLabel, Siren};
+
+        let source = rem(vec![
+            req("INS/va2.01", "Texte", Some("SC.INS/va2.01")),
+            req("INS/va2.02", "Texte", Some("SC.INS/va2.02")),
+        ]);
+        let target = rem(vec![
+            req("INS/va2.01", "Texte", Some("SC.INS/va2.01")),
+            req("INS/va2.02", "Texte", Some("SC.INS/va2.02")),
+        ]);
+        let catalogue = Catalogue::new(
+            vec![dispositif("DPI", source), dispositif("DUI-MS", target)],
+            &[],
+        )
+        .unwrap();
+        let referencing = Referencing {
+            nru: Nru::parse("REF-DPI-2-0001").unwrap(),
+            vendor: Siren::parse("732829320").unwrap(),
+            dispositif: key("DPI"),
+            profiles: Vec::new(),
+            solution: "S".to_owned(),
+            main_component: "c".to_owned(),
+            version: crate::Version::parse("1.0").unwrap(),
+            status: ReferencingStatus::Valid,
+            rem_version: None,
+            granted_on: None,
+        };
+        let dui = key("DUI-MS");
+        assert_eq!(
+            crate::plan::equivalence_reach(&catalogue, &dui, &referencing),
+            Some(2)
+        );
+        // The new version drops one socle id and adds a requirement sharing none.
+        let new = rem(vec![
+            req("INS/va2.01", "Texte", Some("SC.INS/va2.09")),
+            req("INS/va2.02", "Texte", Some("SC.INS/va2.02")),
+            req("INS/va2.03", "Texte", None),
+        ]);
+        let next = catalogue
+            .with_rem_in_force(&dui, RemVersionLabel::parse("2").unwrap(), new)
+            .unwrap();
+        assert_eq!(
+            crate::plan::equivalence_reach(&next, &dui, &referencing),
+            Some(1)
+        );
+        let d = next.dispositif(&dui).unwrap();
+        assert_eq!(d.rem_version.as_str(), "2");
+        assert_eq!(d.older_rems.len(), 1);
+        assert_eq!(d.older_rems[0].version, RemVersionLabel::initial());
+        // Its own referencings do not reach into it; the label in force cannot be reused.
+        let mut own = referencing.clone();
+        own.dispositif = dui.clone();
+        assert_eq!(crate::plan::equivalence_reach(&next, &dui, &own), None);
+        assert!(
+            next.with_rem_in_force(
+                &dui,
+                RemVersionLabel::initial(),
+                rem(vec![req("INS/va2.01", "Texte", None)])
+            )
+            .is_err()
+        );
+    }
 }

@@ -11,5 +11,6 @@ mod helpers;
 mod instruction;
 mod journey;
 mod referencings;
+mod rem_impact;
 mod sessions;
 mod users;

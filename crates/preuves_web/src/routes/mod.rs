@@ -84,6 +84,7 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(rem_import::upload)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/admin/import/confirmer", post(rem_import::confirm))
         .route("/admin/import/{id}", get(rem_import::report))
         .route("/solutions", get(solutions::list).post(solutions::create))
         .route(

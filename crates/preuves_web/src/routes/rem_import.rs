@@ -1,29 +1,35 @@
-//! REM import pages of a catalogue administrator: the upload form, the import (a new REM version
-//! every time, nothing stored when the file has errors; see [`crate::app::admin::rem_import`])
-//! and the report of an imported version.
+//! REM import pages of a catalogue administrator: the upload form, the impact analysis of the
+//! uploaded file (nothing imported yet), its confirmation (a new REM version every time, nothing
+//! stored when the file has errors; see [`crate::app::admin::rem_import`]) and the report of an
+//! imported version.
 //!
 //! The upload is `multipart/form-data` with the fields `csrf` (first: nothing else is read before
 //! the token is checked), `dispositif` (a vague-2 code) and `fichier`. The file is read chunk by
 //! chunk and refused as soon as it exceeds [`crate::WebConfig::max_rem_upload`] (see
-//! [`crate::multipart`]).
+//! [`crate::multipart`]). The analysis page's button posts back only the staging id and the
+//! file's SHA-256: the file itself stays on the server.
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use preuves_db::CandidatureStatus;
 use preuves_db::{DispositifSummary, RemVersionId};
 use preuves_domain::Wave;
 use preuves_import::rem::{CONVERGENCE_COLUMNS, EXTRA_COLUMNS, REQUIRED_COLUMNS};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::app::admin::rem_import::{self, ImportIssue, ImportOutcome, RemUpload};
+use crate::app::admin::rem_impact::{DraftDelta, Impact};
+use crate::app::admin::rem_import::{
+    self, Confirmation, ImportIssue, ImportOutcome, Preview, PreviewOutcome, RemUpload,
+};
 use crate::error::AppError;
 use crate::format::{fr_number, french_datetime, human_size, key_label, plural};
 use crate::layout::{Chrome, render, render_with};
 use crate::multipart::{announced_too_large, read_file_form};
-use crate::security::{AdminCap, RequestContext, redirect_with_flash};
+use crate::security::{AdminCap, CsrfForm, RequestContext, redirect_with_flash};
 use crate::views::links::dispositif_href;
 use crate::views::{SelectOption, actor_label};
 
@@ -218,25 +224,9 @@ pub(crate) async fn upload(
         label: None,
         file: received.file,
     };
-    match rem_import::import(&state, &admin, upload).await {
-        Ok(ImportOutcome::Imported(report)) => {
-            let version = &report.version;
-            Ok(redirect_with_flash(
-                &format!("/admin/import/{}", version.id),
-                &format!(
-                    "Version {} du REM {} importée\u{a0}: {}.",
-                    version.label,
-                    key_label(&version.dispositif),
-                    plural(
-                        u64::try_from(version.requirement_count).unwrap_or(0),
-                        "exigence",
-                        "exigences"
-                    )
-                ),
-                state.config.secure_cookies,
-            ))
-        }
-        Ok(ImportOutcome::Refused(refused)) => {
+    match rem_import::preview(&state, &admin, upload).await {
+        Ok(PreviewOutcome::Analysed(preview)) => render(&preview_page(&ctx, *preview)),
+        Ok(PreviewOutcome::Refused(refused)) => {
             let n = u64::try_from(refused.errors.len()).unwrap_or(u64::MAX);
             form.file_error = Some(format!(
                 "Le fichier «\u{a0}{}\u{a0}» a été refusé\u{a0}: {} (détail ci-dessous). Rien n'a été importé.",
@@ -263,6 +253,292 @@ pub(crate) async fn upload(
             render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The confirmation form of the analysis page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ConfirmForm {
+    #[serde(default)]
+    staging: String,
+    #[serde(default)]
+    sha256: String,
+}
+
+/// `POST /admin/import/confirmer`: imports the analysed file kept on the server (fields `csrf`,
+/// `staging`, `sha256`), then shows its report. A staging unknown, expired or made stale by
+/// another import shows the upload form again with the reason.
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    admin: AdminCap,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
+) -> Result<Response, AppError> {
+    let confirmation = Confirmation {
+        staging: form.staging,
+        sha256: form.sha256,
+    };
+    let outcome = rem_import::confirm(&state, &admin, confirmation).await;
+    let dispositifs = state.db.list_dispositifs().await?;
+    let mut form = FormState::empty(String::new());
+    match outcome {
+        Ok(ImportOutcome::Imported(report)) => {
+            let version = &report.version;
+            Ok(redirect_with_flash(
+                &format!("/admin/import/{}", version.id),
+                &format!(
+                    "Version {} du REM {} importée\u{a0}: {}.",
+                    version.label,
+                    key_label(&version.dispositif),
+                    plural(
+                        u64::try_from(version.requirement_count).unwrap_or(0),
+                        "exigence",
+                        "exigences"
+                    )
+                ),
+                state.config.secure_cookies,
+            ))
+        }
+        Ok(ImportOutcome::Refused(refused)) => {
+            form.file_error = Some(format!(
+                "Le fichier «\u{a0}{}\u{a0}» a été refusé. Rien n'a été importé.",
+                refused.file
+            ));
+            form.refusal = Some(Refusal {
+                file: refused.file,
+                errors: refused.errors.into_iter().map(IssueRow::from).collect(),
+                warnings: refused.warnings.into_iter().map(IssueRow::from).collect(),
+            });
+            let page = import_page(&state, &ctx, &dispositifs, form);
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(AppError::Rejected { errors, .. }) => {
+            // The staging, its SHA-256 or the label: in every case the file is to upload again.
+            form.file_error = errors.into_iter().next().map(|e| e.message);
+            let page = import_page(&state, &ctx, &dispositifs, form);
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A requirement changed by the new version, as the analysis page lists it.
+struct ChangedRow {
+    id: String,
+    what: String,
+    detail: String,
+}
+
+/// A draft's plan under both versions.
+struct DeltaView {
+    to_deposit: String,
+    masked: String,
+    unchanged: bool,
+    become_to_deposit: String,
+    become_masked: String,
+    appear_to_deposit: String,
+    appear_masked: String,
+    disappear: String,
+}
+
+/// An open candidature pinned to the version in force.
+struct CandidatureRow {
+    id: i64,
+    vendor: String,
+    solution: String,
+    status: String,
+    filed: bool,
+    delta: Option<DeltaView>,
+    refusals: Vec<String>,
+}
+
+/// A referencing whose reuse changes.
+struct ReuseRow {
+    nru: String,
+    dispositif: String,
+    vendor: String,
+    solution: String,
+    before: usize,
+    after: usize,
+}
+
+impl ReuseRow {
+    fn trend(&self) -> &'static str {
+        if self.after < self.before {
+            "réduite"
+        } else {
+            "élargie"
+        }
+    }
+}
+
+struct ImpactView {
+    base_label: String,
+    old_count: usize,
+    new_count: usize,
+    unchanged: usize,
+    added: Vec<String>,
+    removed: Vec<String>,
+    changed: Vec<ChangedRow>,
+    socle_changed: usize,
+    candidatures: Vec<CandidatureRow>,
+    reuse: Vec<ReuseRow>,
+    reuse_unchanged: usize,
+}
+
+#[derive(Template)]
+#[template(path = "rem_import_preview.html")]
+struct PreviewPage {
+    chrome: Chrome,
+    label: String,
+    name: String,
+    dispositif_href: String,
+    version: String,
+    file: String,
+    sha256: String,
+    staging: String,
+    expires: String,
+    rows: String,
+    requirements: String,
+    warnings: Vec<IssueRow>,
+    impact: Option<ImpactView>,
+    no_impact: Option<String>,
+    import_href: String,
+}
+
+/// Ids as one comma-separated text, or a dash.
+fn id_list<'a>(ids: impl IntoIterator<Item = &'a preuves_domain::RequirementId>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(ToString::to_string).collect();
+    if ids.is_empty() {
+        "—".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn impact_view(i: Impact) -> ImpactView {
+    use preuves_domain::ChangedField;
+    let d = &i.diff;
+    ImpactView {
+        base_label: i.base.label.to_string(),
+        old_count: d.old_count,
+        new_count: d.new_count,
+        unchanged: d.unchanged,
+        added: d.added.iter().map(ToString::to_string).collect(),
+        removed: d.removed.iter().map(ToString::to_string).collect(),
+        socle_changed: d.count_changed(ChangedField::Socle),
+        changed: d
+            .changed
+            .iter()
+            .map(|c| {
+                let mut detail = Vec::new();
+                if let (Some(b), Some(a)) = (&c.socle_before, &c.socle_after) {
+                    let show = |s: &str| {
+                        if s.is_empty() {
+                            "aucune".to_owned()
+                        } else {
+                            s.to_owned()
+                        }
+                    };
+                    detail.push(format!("exigence socle\u{a0}: {} → {}", show(b), show(a)));
+                }
+                if let (Some(b), Some(a)) = (&c.profile_before, &c.profile_after) {
+                    detail.push(format!("profil\u{a0}: {b} → {a}"));
+                }
+                ChangedRow {
+                    id: c.id.to_string(),
+                    what: c
+                        .fields
+                        .iter()
+                        .map(|f| f.label())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    detail: if detail.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        detail.join("\u{a0}; ")
+                    },
+                }
+            })
+            .collect(),
+        candidatures: i
+            .candidatures
+            .into_iter()
+            .map(|c| {
+                let (delta, refusals) = match c.delta {
+                    Some(DraftDelta::Computed(p)) => (
+                        Some(DeltaView {
+                            to_deposit: format!("{} → {}", p.to_deposit.0, p.to_deposit.1),
+                            masked: format!("{} → {}", p.masked.0, p.masked.1),
+                            unchanged: p.is_empty(),
+                            become_to_deposit: id_list(&p.become_to_deposit),
+                            become_masked: id_list(&p.become_masked),
+                            appear_to_deposit: id_list(
+                                p.appear.iter().filter(|(_, d)| *d).map(|(id, _)| id),
+                            ),
+                            appear_masked: id_list(
+                                p.appear.iter().filter(|(_, d)| !*d).map(|(id, _)| id),
+                            ),
+                            disappear: id_list(p.disappear.iter().map(|(id, _)| id)),
+                        }),
+                        Vec::new(),
+                    ),
+                    Some(DraftDelta::Refused(r)) => (None, r),
+                    None => (None, Vec::new()),
+                };
+                CandidatureRow {
+                    id: c.id.0,
+                    vendor: c.vendor,
+                    solution: c.solution,
+                    status: c.status.label().to_owned(),
+                    filed: c.status != CandidatureStatus::Draft,
+                    delta,
+                    refusals,
+                }
+            })
+            .collect(),
+        reuse: i
+            .reuse
+            .into_iter()
+            .map(|r| ReuseRow {
+                nru: r.nru.to_string(),
+                dispositif: key_label(&r.dispositif),
+                vendor: r.vendor,
+                solution: r.solution,
+                before: r.before,
+                after: r.after,
+            })
+            .collect(),
+        reuse_unchanged: i.reuse_unchanged,
+    }
+}
+
+fn preview_page(ctx: &RequestContext, p: Preview) -> PreviewPage {
+    let label = key_label(&p.dispositif);
+    let (impact, no_impact) = match p.impact {
+        Ok(i) => (Some(impact_view(i)), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    PreviewPage {
+        chrome: Chrome::new(
+            ctx,
+            format!("Analyse d'impact du REM {label} — version {}", p.label),
+            "admin",
+        ),
+        name: p.dispositif_name,
+        dispositif_href: dispositif_href(&p.dispositif),
+        import_href: format!("/admin/import?dispositif={}", p.dispositif.code),
+        label,
+        version: p.label.to_string(),
+        file: p.file,
+        sha256: p.sha256,
+        staging: p.staging,
+        expires: french_datetime(p.expires_at),
+        rows: fr_number(u64::try_from(p.rows).unwrap_or(u64::MAX)),
+        requirements: fr_number(u64::try_from(p.requirements).unwrap_or(u64::MAX)),
+        warnings: p.warnings.into_iter().map(IssueRow::from).collect(),
+        impact,
+        no_impact,
     }
 }
 

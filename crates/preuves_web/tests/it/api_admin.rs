@@ -18,7 +18,7 @@ const SIREN_A: &str = "732829320";
 const SIREN_B: &str = "552100554";
 
 /// An administrator and its read-write API client.
-async fn admin(app: &TestApp) -> (User, Api) {
+pub(crate) async fn admin(app: &TestApp) -> (User, Api) {
     let user = app.user("admin@ans.example.fr", Role::Admin, None).await;
     let token = token_for(app, &user, TokenScope::ReadWrite).await;
     (user, Api::new(app, Some(&token)))
@@ -48,7 +48,7 @@ async fn assert_audited(app: &TestApp, object: (&str, &str), action: &str, admin
 const BOUNDARY: &str = "----preuves-api-admin-boundary";
 
 /// A `multipart/form-data` body: small fields, then the file part `file` when given.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub(crate) fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -73,12 +73,24 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     body
 }
 
-async fn upload(api: &Api, body: Vec<u8>) -> ApiResponse {
+pub(crate) async fn upload(api: &Api, body: Vec<u8>) -> ApiResponse {
     api.send(
         Method::POST,
         "/api/v1/admin/rem-imports",
         Some(&format!("multipart/form-data; boundary={BOUNDARY}")),
         Body::from(body),
+    )
+    .await
+}
+
+/// Confirms an analysed upload (the response of `POST /api/v1/admin/rem-imports`).
+pub(crate) async fn confirm(api: &Api, preview: &Value) -> ApiResponse {
+    api.post(
+        "/api/v1/admin/rem-imports/confirm",
+        &json!({
+            "staging": preview["staging"]["id"],
+            "sha256": preview["staging"]["sha256"],
+        }),
     )
     .await
 }
@@ -380,6 +392,11 @@ async fn an_administrator_imports_a_rem_and_reads_its_report() {
         ),
     )
     .await;
+    // The upload analyses and imports nothing; the confirmation imports.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["label"], "2026-03");
+    assert_eq!(r.json["impact"]["base_label"], "1");
+    let r = confirm(&api, &r.json).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json["label"], "2026-03");
     assert_eq!(r.json["dispositif"], json!({"code": "DUI-MS", "wave": 2}));
@@ -515,6 +532,11 @@ async fn only_administrators_reach_the_administration_api() {
             Method::POST,
             "/api/v1/admin/rem-imports".to_owned(),
             json!({}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/rem-imports/confirm".to_owned(),
+            json!({"staging": "0".repeat(32), "sha256": "0".repeat(64)}),
         ),
         (
             Method::POST,

@@ -407,6 +407,7 @@ fn post_routes(w: &World) -> Vec<(&'static str, String)> {
         ),
         ("/admin/referencements", "/admin/referencements".into()),
         ("/admin/import", "/admin/import".into()),
+        ("/admin/import/confirmer", "/admin/import/confirmer".into()),
         (
             "/admin/referencements/{nru}/statut",
             format!("/admin/referencements/{B_NRU}/statut"),
@@ -578,6 +579,7 @@ fn every_route_is_in_the_matrix() {
         "/admin/utilisateurs/{id}/debloquer",
         "/admin/referencements",
         "/admin/import",
+        "/admin/import/confirmer",
     ];
     let vendor_posts = [
         "/solutions",

@@ -64,7 +64,12 @@ async fn post_multipart(client: &mut Client, body: Vec<u8>) -> TestResponse {
 }
 
 /// Uploads a file the way the form does: `csrf`, `dispositif`, `fichier`.
-async fn upload(client: &mut Client, dispositif: &str, file: &str, bytes: &[u8]) -> TestResponse {
+pub(crate) async fn upload(
+    client: &mut Client,
+    dispositif: &str,
+    file: &str,
+    bytes: &[u8],
+) -> TestResponse {
     client.get("/admin/import").await;
     let csrf = client.csrf().await;
     let body = multipart(&[
@@ -73,6 +78,36 @@ async fn upload(client: &mut Client, dispositif: &str, file: &str, bytes: &[u8])
         ("fichier", Some(file), bytes),
     ]);
     post_multipart(client, body).await
+}
+
+/// The value of the hidden input `name` of a page.
+pub(crate) fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        + marker.len();
+    body[start..][..body[start..].find('"').unwrap()].to_owned()
+}
+
+/// Confirms the analysis page `preview` the way its button does.
+pub(crate) async fn confirm(client: &mut Client, preview: &TestResponse) -> TestResponse {
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains("Importer cette version"));
+    let staging = hidden(&preview.body, "staging");
+    let sha256 = hidden(&preview.body, "sha256");
+    client
+        .post(
+            "/admin/import/confirmer",
+            &[("staging", &staging), ("sha256", &sha256)],
+        )
+        .await
+}
+
+/// Uploads a file, then confirms its analysis: the import as the administrator does it.
+async fn import(client: &mut Client, dispositif: &str, file: &str, bytes: &[u8]) -> TestResponse {
+    let preview = upload(client, dispositif, file, bytes).await;
+    confirm(client, &preview).await
 }
 
 const HEADER: &str = "Périmètre,ID,Chapitre,Fonction,Exigence,Commentaire,Profil,N° scénario,\
@@ -393,7 +428,7 @@ async fn an_import_makes_a_new_version_with_its_report() {
     assert!(!r.body.contains("<option value=\"MS1\""));
 
     let file = small_rem();
-    let r = upload(&mut admin, "DUI-MS", "REM-DUI-MS-v2.csv", file.as_bytes()).await;
+    let r = import(&mut admin, "DUI-MS", "REM-DUI-MS-v2.csv", file.as_bytes()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let versions = app.db.list_rem_versions(&dui()).await.unwrap();
     assert_eq!(versions.len(), 2);
@@ -452,7 +487,7 @@ async fn an_import_makes_a_new_version_with_its_report() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // The same file again is a third version: an import never rewrites an older one.
-    let r = upload(&mut admin, "DUI-MS", "REM-DUI-MS-v2.csv", file.as_bytes()).await;
+    let r = import(&mut admin, "DUI-MS", "REM-DUI-MS-v2.csv", file.as_bytes()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(dui_versions(&app).await, 3);
 
@@ -462,7 +497,7 @@ async fn an_import_makes_a_new_version_with_its_report() {
             .join("../../demo/catalogue/REM-DUI-MS-Va2-demo.csv"),
     )
     .unwrap();
-    let r = upload(&mut admin, "DUI-MS", "REM-DUI-MS-Va2-demo.csv", &demo).await;
+    let r = import(&mut admin, "DUI-MS", "REM-DUI-MS-Va2-demo.csv", &demo).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = admin.get(r.location()).await;
     assert!(r.body.contains(&format!("113{NBSP}exigences")));
@@ -625,7 +660,7 @@ async fn a_file_over_the_limit_is_refused() {
     assert!(r.body.contains("dépasse la taille maximale"));
 
     // Under the limit, the same form imports.
-    let r = upload(&mut admin, "DUI-MS", "REM.csv", small_rem().as_bytes()).await;
+    let r = import(&mut admin, "DUI-MS", "REM.csv", small_rem().as_bytes()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(dui_versions(&app).await, 2);
 }

@@ -16,6 +16,7 @@ mod instruction_doors;
 mod journey;
 mod page_modules;
 mod register;
+mod rem_impact;
 mod security;
 mod support;
 mod vendor_doors;

@@ -60,15 +60,27 @@ impl TestApp {
         Self::build(config, true).await
     }
 
+    /// A platform seeded with the catalogue at `catalogue_path` instead of the demo one.
+    pub(crate) async fn with_catalogue(catalogue_path: &std::path::Path) -> Self {
+        let config = WebConfig {
+            secure_cookies: false,
+            ..WebConfig::default()
+        };
+        Self::build_with(config, false, catalogue_path).await
+    }
+
     async fn build(config: WebConfig, local: bool) -> Self {
+        let catalogue_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../demo/catalogue/catalogue.toml");
+        Self::build_with(config, local, &catalogue_path).await
+    }
+
+    async fn build_with(config: WebConfig, local: bool, catalogue_path: &std::path::Path) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::connect(&Db::sqlite_url(&dir.path().join("test.sqlite3")))
             .await
             .expect("database");
-        let catalogue_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../demo/catalogue/catalogue.toml");
-        let loaded =
-            preuves_import::catalogue::load_catalogue(&catalogue_path).expect("demo catalogue");
+        let loaded = preuves_import::catalogue::load_catalogue(catalogue_path).expect("catalogue");
         db.import_catalogue(&loaded.catalogue, &[], "demo", &Actor::System)
             .await
             .expect("seed");

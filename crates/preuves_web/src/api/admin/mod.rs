@@ -30,6 +30,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::enable_user))
         .routes(routes!(accounts::unlock_user))
         .routes(routes!(rem_imports::import).layer(streamed))
+        .routes(routes!(rem_imports::confirm))
         .routes(routes!(rem_imports::report))
         .routes(routes!(referencings::record))
         .routes(routes!(referencings::set_status))

@@ -6,7 +6,9 @@
 
 pub(crate) mod organisations;
 pub(crate) mod referencings;
+pub(crate) mod rem_impact;
 pub(crate) mod rem_import;
+pub(crate) mod rem_staging;
 pub(crate) mod users;
 
 pub(crate) use super::{invalid, rejected};

@@ -1,14 +1,20 @@
 //! REM import: a file (CSV or XLSX) becomes a new version of a vague-2 dispositif's REM, every
-//! time (earlier versions never change); nothing is stored when the file has errors. Parsing
-//! and hashing run off the async runtime. The importer's warnings are stored with the version,
-//! as JSON, so that its report can be read later.
+//! time (earlier versions never change); nothing is stored when the file has errors. It is done
+//! in two steps: the upload ([`preview`]) reads the file, keeps it server-side and returns its
+//! impact analysis ([`super::rem_impact`]) without importing anything; the administrator's
+//! confirmation ([`confirm`]) imports that same file. Parsing and hashing run off the async
+//! runtime. The importer's warnings are stored with the version, as JSON, so that its report can
+//! be read later.
 
-use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, UniqueConstraint};
+use bytes::Bytes;
+use preuves_db::{Actor, DispositifSummary, RemVersion, RemVersionId, Timestamp, UniqueConstraint};
 use preuves_domain::{DispositifCode, DispositifKey, RemVersionLabel, Wave};
-use preuves_import::Issue;
+use preuves_import::{ImportFailure, Issue, RemImport};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::rem_impact::{Impact, NoImpact, analyse, default_label};
+use super::rem_staging::{self, StagedUpload};
 use super::{invalid, rejected};
 use crate::AppState;
 use crate::error::{AppError, ErrorItem};
@@ -184,6 +190,76 @@ pub(crate) enum ImportOutcome {
     Refused(RefusedFile),
 }
 
+/// What an upload came to: its impact analysis, nothing imported yet.
+#[derive(Debug)]
+pub(crate) enum PreviewOutcome {
+    /// The file is valid and kept until confirmed.
+    Analysed(Box<Preview>),
+    /// The file has errors: nothing was kept.
+    Refused(RefusedFile),
+}
+
+/// A valid upload waiting for its confirmation, and its impact analysis.
+#[derive(Debug)]
+pub(crate) struct Preview {
+    /// The staging id to post back to confirm.
+    pub(crate) staging: String,
+    /// The file's SHA-256 (hexadecimal), posted back with the id.
+    pub(crate) sha256: String,
+    /// When the confirmation is no longer accepted.
+    pub(crate) expires_at: Timestamp,
+    /// The dispositif.
+    pub(crate) dispositif: DispositifKey,
+    /// Its name.
+    pub(crate) dispositif_name: String,
+    /// The label the version will have (the one given, or the next number).
+    pub(crate) label: RemVersionLabel,
+    /// The file's name.
+    pub(crate) file: String,
+    /// Rows read.
+    pub(crate) rows: usize,
+    /// Requirements read.
+    pub(crate) requirements: usize,
+    /// The importer's warnings.
+    pub(crate) warnings: Vec<ImportIssue>,
+    /// The impact analysis, or why there is none (the import stays possible).
+    pub(crate) impact: Result<Impact, NoImpact>,
+}
+
+/// The confirmation of an analysed upload: the staging id and the SHA-256 the analysis gave.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Confirmation {
+    /// The staging id.
+    pub(crate) staging: String,
+    /// The file's SHA-256, hexadecimal.
+    pub(crate) sha256: String,
+}
+
+impl Confirmation {
+    /// Both fields present and well formed, or every field at fault.
+    fn validate(&self) -> Result<(), Vec<ErrorItem>> {
+        let mut errors = Vec::new();
+        if self.staging.trim().is_empty() {
+            errors.push(invalid(
+                "staging",
+                "Indiquez l'identifiant de l'import analysé (champ «\u{a0}staging\u{a0}»).",
+            ));
+        }
+        let sha = self.sha256.trim();
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            errors.push(invalid(
+                "sha256",
+                "Indiquez l'empreinte SHA-256 du fichier analysé (64\u{a0}chiffres hexadécimaux).",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// An imported REM version and its report.
 #[derive(Debug, Clone)]
 pub(crate) struct ImportReport {
@@ -205,37 +281,148 @@ pub(crate) fn too_large_message(state: &AppState) -> String {
     )
 }
 
-/// Imports an upload as a new REM version (audited). A refused input, or a label the
-/// dispositif already has, is an [`AppError::Rejected`] (422) with the fields at fault; a file
-/// with errors is [`ImportOutcome::Refused`].
-pub(crate) async fn import(
+/// The refusal of a label the dispositif already has.
+fn label_taken(label: &str) -> AppError {
+    rejected(vec![ErrorItem::field(
+        "label_taken",
+        "label",
+        format!(
+            "Le REM de ce dispositif a déjà une version «\u{a0}{label}\u{a0}»\u{a0}: choisissez un autre libellé."
+        ),
+    )])
+}
+
+/// The file read by the importer, off the async runtime: its SHA-256 and what the importer made
+/// of it.
+async fn parse(
+    name: &str,
+    bytes: Bytes,
+) -> Result<(String, Result<RemImport, ImportFailure>), AppError> {
+    let name = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        (
+            hex::encode(Sha256::digest(&bytes)),
+            preuves_import::import_rem_bytes(&name, &bytes),
+        )
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+fn refused(file: String, failure: &ImportFailure) -> RefusedFile {
+    RefusedFile {
+        file,
+        errors: failure.errors.iter().map(ImportIssue::from).collect(),
+        warnings: failure.warnings.iter().map(ImportIssue::from).collect(),
+    }
+}
+
+/// Reads an upload and analyses its impact, importing nothing: the file is kept server-side
+/// (see [`super::rem_staging`]) until [`confirm`]. A refused input, or a label the dispositif
+/// already has, is an [`AppError::Rejected`] (422) with the fields at fault; a file with errors
+/// is [`PreviewOutcome::Refused`].
+pub(crate) async fn preview(
     state: &AppState,
     cap: &AdminCap,
     upload: RemUpload,
-) -> Result<ImportOutcome, AppError> {
+) -> Result<PreviewOutcome, AppError> {
     let admin = &cap.0;
     let dispositifs = state.db.list_dispositifs().await?;
     let ValidUpload { key, label, file } = upload.validate(&dispositifs).map_err(rejected)?;
     let ReceivedFile { name, bytes } = file;
-    let parse_name = name.clone();
-    let (sha256, parsed) = tokio::task::spawn_blocking(move || {
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        (
-            sha256,
-            preuves_import::import_rem_bytes(&parse_name, &bytes),
-        )
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let bytes = Bytes::from(bytes);
+    let (sha256, parsed) = parse(&name, bytes.clone()).await?;
     let imported = match parsed {
         Ok(imported) => imported,
-        Err(failure) => {
-            return Ok(ImportOutcome::Refused(RefusedFile {
-                file: name,
-                errors: failure.errors.iter().map(ImportIssue::from).collect(),
-                warnings: failure.warnings.iter().map(ImportIssue::from).collect(),
-            }));
+        Err(failure) => return Ok(PreviewOutcome::Refused(refused(name, &failure))),
+    };
+    let versions = state.db.list_rem_versions(&key).await?;
+    let label_given = label.is_some();
+    let label = match label {
+        Some(l) if versions.iter().any(|v| v.label == l) => {
+            return Err(label_taken(l.as_str()));
         }
+        Some(l) => l,
+        None => {
+            default_label(&versions).ok_or_else(|| AppError::internal("no version label left"))?
+        }
+    };
+    let impact = analyse(state, &key, &label, &imported.rem).await?;
+    let meta = StagedUpload {
+        dispositif: key.clone(),
+        label: label_given.then(|| label.to_string()),
+        file_name: name.clone(),
+        sha256: sha256.clone(),
+        staged_at: Timestamp::now().as_millis(),
+        base_version: impact.as_ref().ok().map(|i| i.base.id.0),
+    };
+    let staging = rem_staging::stage(&state.blobs, admin.id, &meta, bytes.to_vec())
+        .await
+        .map_err(AppError::internal)?;
+    let dispositif_name = dispositifs
+        .iter()
+        .find(|d| d.key == key)
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
+    tracing::info!(
+        user = admin.id.0,
+        dispositif = %key,
+        staging = %staging,
+        "REM upload analysed"
+    );
+    Ok(PreviewOutcome::Analysed(Box::new(Preview {
+        staging,
+        sha256,
+        expires_at: meta.expires_at(),
+        dispositif: key,
+        dispositif_name,
+        label,
+        file: name,
+        rows: imported.rows,
+        requirements: imported.rem.requirements().len(),
+        warnings: imported.warnings.iter().map(ImportIssue::from).collect(),
+        impact,
+    })))
+}
+
+/// Imports an analysed upload as a new REM version (one audited transaction), then removes it
+/// from the staging area. A staging unknown, expired or another administrator's is refused
+/// ([`rem_staging::StagingError`]); so is one analysed against a version no longer in force
+/// (`stale_analysis`: its analysis no longer tells the truth).
+pub(crate) async fn confirm(
+    state: &AppState,
+    cap: &AdminCap,
+    confirmation: Confirmation,
+) -> Result<ImportOutcome, AppError> {
+    let admin = &cap.0;
+    confirmation.validate().map_err(rejected)?;
+    let staging = confirmation.staging.trim();
+    let (meta, bytes) =
+        rem_staging::open(&state.blobs, admin.id, staging, &confirmation.sha256).await?;
+    let in_force = state
+        .db
+        .find_dispositif(&meta.dispositif)
+        .await?
+        .and_then(|d| d.current_rem)
+        .map(|v| v.id.0);
+    if meta.base_version.is_some() && in_force != meta.base_version {
+        rem_staging::discard(&state.blobs, admin.id, staging).await;
+        return Err(rejected(vec![ErrorItem::field(
+            "stale_analysis",
+            "staging",
+            "Une autre version de ce REM a été importée depuis l'analyse\u{a0}: importez à nouveau le fichier pour voir son impact.",
+        )]));
+    }
+    let label = meta
+        .label
+        .as_deref()
+        .map(RemVersionLabel::parse)
+        .transpose()
+        .map_err(AppError::internal)?;
+    let (sha256, parsed) = parse(&meta.file_name, bytes).await?;
+    let imported = match parsed {
+        Ok(imported) => imported,
+        Err(failure) => return Ok(ImportOutcome::Refused(refused(meta.file_name, &failure))),
     };
     let stored_report = serde_json::to_string(&StoredReport {
         warnings: imported.warnings.iter().map(ImportIssue::from).collect(),
@@ -244,9 +431,9 @@ pub(crate) async fn import(
     let stored = state
         .db
         .import_rem_version_with_report(
-            &key,
+            &meta.dispositif,
             &imported.rem,
-            &name,
+            &meta.file_name,
             &sha256,
             i64::try_from(imported.rows).unwrap_or(i64::MAX),
             label.as_ref(),
@@ -257,20 +444,14 @@ pub(crate) async fn import(
     let version = match stored {
         Ok(v) => v,
         Err(e) if e.is_conflict(UniqueConstraint::RemVersionLabel) => {
-            return Err(rejected(vec![ErrorItem::field(
-                "label_taken",
-                "label",
-                format!(
-                    "Le REM de ce dispositif a déjà une version «\u{a0}{}\u{a0}»\u{a0}: choisissez un autre libellé.",
-                    label.as_ref().map_or("", |l| l.as_str())
-                ),
-            )]));
+            return Err(label_taken(label.as_ref().map_or("", |l| l.as_str())));
         }
         Err(e) => return Err(e.into()),
     };
+    rem_staging::discard(&state.blobs, admin.id, staging).await;
     tracing::info!(
         user = admin.id.0,
-        dispositif = %key,
+        dispositif = %meta.dispositif,
         version = version.version,
         requirements = version.requirement_count,
         "REM imported"
@@ -343,6 +524,17 @@ mod tests {
         .err()
         .unwrap();
         assert!(fields(&e).contains(&"file"));
+    }
+
+    #[test]
+    fn a_confirmation_needs_a_staging_id_and_a_sha256() {
+        let e = Confirmation::default().validate().err().unwrap();
+        assert_eq!(fields(&e), ["staging", "sha256"]);
+        let ok = Confirmation {
+            staging: "a".repeat(32),
+            sha256: "0".repeat(64),
+        };
+        assert!(ok.validate().is_ok());
     }
 
     #[test]
