@@ -286,23 +286,6 @@ pub(crate) async fn list(
     )
 }
 
-/// A referencing the caller may see (another organisation's is answered as missing).
-async fn visible(
-    state: &AppState,
-    caller: &ApiCaller,
-    raw: &str,
-) -> Result<StoredReferencing, AppError> {
-    let scope = caller.read_scope()?;
-    let nru = Nru::parse(raw).map_err(|_| AppError::NotFound)?;
-    let found = state
-        .db
-        .find_referencing(&nru)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    scope.check(found.organisation)?;
-    Ok(found)
-}
-
 /// `GET /api/v1/referencings/{nru}`.
 #[utoipa::path(
     get,
@@ -323,7 +306,7 @@ pub(crate) async fn show(
     caller: ApiCaller,
     Path(nru): Path<String>,
 ) -> Result<Response, AppError> {
-    let found = visible(&state, &caller, &nru).await?;
+    let found = crate::app::referencings::visible(&state, caller.read_scope()?, &nru).await?;
     json(StatusCode::OK, &ReferencingDto::of(&found))
 }
 
@@ -347,7 +330,7 @@ pub(crate) async fn attestation(
     caller: ApiCaller,
     Path(nru): Path<String>,
 ) -> Result<Response, AppError> {
-    let found = visible(&state, &caller, &nru).await?;
+    let found = crate::app::referencings::visible(&state, caller.read_scope()?, &nru).await?;
     let grant = state
         .db
         .find_grant(&found.nru)

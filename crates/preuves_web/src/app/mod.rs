@@ -7,6 +7,7 @@ pub(crate) mod candidatures;
 pub(crate) mod deposits;
 pub(crate) mod fields;
 pub(crate) mod instruction;
+pub(crate) mod referencings;
 pub(crate) mod solutions;
 pub(crate) mod step;
 pub(crate) mod warnings;

@@ -131,14 +131,7 @@ async fn detail_page(
     errors: FieldErrors,
 ) -> Result<DetailPage, AppError> {
     let scope = ReadScope::of(user)?;
-    // An NRU that cannot exist, one that does not, and another organisation's: the same 404.
-    let nru = Nru::parse(raw).map_err(|_| AppError::NotFound)?;
-    let found = state
-        .db
-        .find_referencing(&nru)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    scope.check(found.organisation)?;
+    let found = crate::app::referencings::visible(state, scope, raw).await?;
     let staff = scope == ReadScope::All;
     let citing = if staff {
         state
