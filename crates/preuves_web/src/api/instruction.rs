@@ -204,7 +204,7 @@ pub(crate) async fn show(
 fn instruction_dto(d: &app::Dossier) -> InstructionDto {
     let c = &d.candidature;
     InstructionDto {
-        candidature: CandidatureDto::of(c),
+        candidature: CandidatureDto::with_warnings(c, d.warnings.clone()),
         vendor: d.vendor.clone(),
         assigned_to: c.assigned_to.map(|u| u.0),
         plan: plan_dto(c, &d.plan, &d.proofs),

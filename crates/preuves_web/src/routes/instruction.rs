@@ -21,7 +21,6 @@ use crate::app::instruction::{
     self as app, AssignInput, ComplementInput, ComplementItemInput, QueueInput, RefusalInput,
     VerdictInput,
 };
-use crate::app::warnings::cited_warnings;
 use crate::error::AppError;
 use crate::format::plural;
 use crate::forms::FieldErrors;
@@ -151,6 +150,7 @@ async fn instruction_page(
         plan: live,
         proofs,
         requests,
+        warnings,
     } = app::dossier(state, cap, id).await?;
     let (c, user) = (&candidature, &cap.0);
     let prefix = format!("/instruction/{}/preuves", c.id);
@@ -209,7 +209,7 @@ async fn instruction_page(
         gaps,
         requests: requests.iter().map(RequestView::of).collect(),
         history,
-        warnings: cited_warnings(state, c).await?,
+        warnings,
         plan,
         deposit: None,
         to_deposit,

@@ -147,6 +147,27 @@ async fn a_suspended_cited_referencing_is_told_on_the_page_and_in_the_api() {
     let w = warnings[0].as_str().unwrap();
     assert!(w.contains(&expected), "{w}");
     assert!(w.contains("motif\u{a0}: Anomalie de sécurité"), "{w}");
+
+    // The instructor's dossier tells it too, in the API as on the page.
+    let instructor = v
+        .app
+        .user("instructrice@ans.example.fr", Role::Instructor, None)
+        .await;
+    let staff = Api::new(
+        &v.app,
+        Some(&token_for(&v.app, &instructor, TokenScope::Read).await),
+    );
+    let r = staff
+        .get(&format!("/api/v1/instruction/candidatures/{id}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let warnings = r.json["candidature"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{}", r.text);
+    assert!(
+        warnings[0].as_str().unwrap().contains(&expected),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]

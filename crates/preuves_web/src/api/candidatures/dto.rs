@@ -80,8 +80,8 @@ pub(crate) struct CandidatureDto {
     complete_at: Option<String>,
     /// Warnings, in French, about the referencings it cites that were suspended or withdrawn
     /// since it cited them: its plan is not changed silently (what they mask stays masked until
-    /// the instruction decides otherwise). Given on the vendor's answers about one candidature;
-    /// empty in lists and in the instruction answers.
+    /// the instruction decides otherwise). Given on the answers about one candidature (the vendor's
+    /// and the instructor's dossier); empty in lists and in the answers to an act.
     warnings: Vec<String>,
 }
 

@@ -26,7 +26,7 @@ use preuves_domain::{IsoDate, ParisTime};
 use crate::AppState;
 use crate::app::rejected;
 use crate::error::{AppError, ErrorItem};
-use crate::journey::{self, LivePlan};
+use crate::journey::LivePlan;
 use crate::security::InstructorCap;
 
 /// Today in Paris: the queue's « date 2 passed » filter, and its mark on the page.
@@ -87,6 +87,8 @@ pub(crate) struct Dossier {
     pub(crate) proofs: Vec<StoredProof>,
     /// Its complement requests, oldest first.
     pub(crate) requests: Vec<ComplementRequest>,
+    /// The warnings about the referencings it cites that were suspended or withdrawn since.
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Filed candidature `id` with its plan, files and complement requests (a draft is missing).
@@ -96,7 +98,8 @@ pub(crate) async fn dossier(
     id: CandidatureId,
 ) -> Result<Dossier, AppError> {
     let c = candidature(state, cap, id).await?;
-    let plan = journey::candidature_plan(&state.db, &state.catalogues, &c).await?;
+    let plan = crate::app::candidatures::plan(state, &c).await?;
+    let warnings = crate::app::warnings::cited_warnings(state, &c).await?;
     let proofs = state.db.list_proofs(c.id).await?;
     let requests = state.db.list_complement_requests(c.id).await?;
     let vendor = state
@@ -111,6 +114,7 @@ pub(crate) async fn dossier(
         plan,
         proofs,
         requests,
+        warnings,
     })
 }
 
