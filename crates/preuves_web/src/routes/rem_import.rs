@@ -88,6 +88,8 @@ struct ImportPage {
     chrome: Chrome,
     options: Vec<SelectOption>,
     dispositif_error: Option<String>,
+    label: String,
+    label_error: Option<String>,
     file_error: Option<String>,
     max_size: String,
     required: String,
@@ -107,6 +109,8 @@ struct CurrentRem {
 struct FormState {
     chosen: String,
     dispositif_error: Option<String>,
+    label: String,
+    label_error: Option<String>,
     file_error: Option<String>,
     refusal: Option<Refusal>,
 }
@@ -116,6 +120,8 @@ impl FormState {
         Self {
             chosen,
             dispositif_error: None,
+            label: String::new(),
+            label_error: None,
             file_error: None,
             refusal: None,
         }
@@ -140,6 +146,8 @@ fn import_page(
             })
             .collect(),
         dispositif_error: form.dispositif_error,
+        label: form.label,
+        label_error: form.label_error,
         file_error: form.file_error,
         max_size: human_size(u64::try_from(state.config.max_rem_upload).unwrap_or(u64::MAX)),
         required: REQUIRED_COLUMNS
@@ -212,7 +220,9 @@ pub(crate) async fn upload(
     })?;
     let received = read_file_form(multipart, Some(&ctx), "fichier", max).await?;
     let chosen = received.field("dispositif").unwrap_or_default().to_owned();
+    let label = received.field("libelle").unwrap_or_default().to_owned();
     let mut form = FormState::empty(chosen.clone());
+    form.label.clone_from(&label);
     if received.too_large {
         form.file_error = Some(rem_import::too_large_message(&state));
         let page = import_page(&state, &ctx, &dispositifs, form);
@@ -221,7 +231,8 @@ pub(crate) async fn upload(
     let upload = RemUpload {
         dispositif: chosen,
         wave: None,
-        label: None,
+        // Left empty, the platform gives the first integer label the dispositif does not use.
+        label: (!label.trim().is_empty()).then_some(label),
         file: received.file,
     };
     match rem_import::preview(&state, &admin, upload).await {
@@ -242,10 +253,11 @@ pub(crate) async fn upload(
             render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(AppError::Rejected { errors, .. }) => {
-            // The form has no wave or label input: only the dispositif and the file are asked.
+            // The form has no wave input: the dispositif's wave is 2.
             for e in errors {
                 match e.field.as_deref() {
                     Some("file") => form.file_error = form.file_error.or(Some(e.message)),
+                    Some("label") => form.label_error = form.label_error.or(Some(e.message)),
                     _ => form.dispositif_error = form.dispositif_error.or(Some(e.message)),
                 }
             }

@@ -664,3 +664,45 @@ async fn a_file_over_the_limit_is_refused() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(dui_versions(&app).await, 2);
 }
+
+#[tokio::test]
+async fn the_import_page_takes_the_version_label_and_refuses_one_already_used() {
+    let app = TestApp::new().await;
+    let mut admin = app.signed_in("admin@example.fr", Role::Admin, None).await;
+    let r = admin.get("/admin/import").await;
+    assert!(r.body.contains("name=\"libelle\""), "{}", r.body);
+    let file = small_rem();
+    let preview = upload_labelled(&mut admin, "2.1", &file).await;
+    let r = confirm(&mut admin, &preview).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let versions = app.db.list_rem_versions(&dui()).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].label.to_string(), "2.1");
+
+    // The same label again: refused beside its field, the typed value kept, nothing imported.
+    let r = upload_labelled(&mut admin, "2.1", &file).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let beside = r
+        .body
+        .find("id=\"libelle-erreur\"")
+        .expect("beside the label");
+    assert!(r.body[beside..].contains("2.1"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("name=\"libelle\" type=\"text\" maxlength=\"64\" value=\"2.1\"")
+    );
+    assert_eq!(app.db.list_rem_versions(&dui()).await.unwrap().len(), 2);
+}
+
+/// Uploads `file` for DUI-MS with the version label typed in the form.
+async fn upload_labelled(client: &mut Client, label: &str, file: &str) -> TestResponse {
+    client.get("/admin/import").await;
+    let csrf = client.csrf().await;
+    let body = multipart(&[
+        ("csrf", None, csrf.as_bytes()),
+        ("dispositif", None, b"DUI-MS"),
+        ("libelle", None, label.as_bytes()),
+        ("fichier", Some("REM-DUI-MS-2.1.csv"), file.as_bytes()),
+    ]);
+    post_multipart(client, body).await
+}
