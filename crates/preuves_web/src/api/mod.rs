@@ -310,6 +310,33 @@ pub(crate) enum AdminWrite {
     Forbidden(ErrorBody),
 }
 
+/// The refusal of a vendor's read to anyone else.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum VendorRead {
+    /// The caller is not a vendor (`forbidden`).
+    #[response(status = 403, description = "Réservé aux éditeurs")]
+    Forbidden(ErrorBody),
+}
+
+/// The refusal of a vendor's write to anyone else, or to a read-only token.
+#[derive(utoipa::IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "a documented answer set; the errors are AppError's"
+)]
+pub(crate) enum VendorWrite {
+    /// Not a vendor (`forbidden`), or a read-only token (`insufficient_scope`).
+    #[response(
+        status = 403,
+        description = "Réservé aux éditeurs, ou jeton en lecture seule"
+    )]
+    Forbidden(ErrorBody),
+}
+
 /// The refusal of an instructor's read to anyone else.
 #[derive(utoipa::IntoResponses)]
 #[expect(

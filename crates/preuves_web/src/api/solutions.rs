@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::{ApiJson, ApiQuery, ErrorBody, PageParams, Paging, iso_instant, json, page_of};
 use crate::AppState;
-use crate::api::{Authenticated, JsonBody};
+use crate::api::{Authenticated, JsonBody, VendorRead, VendorWrite};
 use crate::app::solutions::{self, SolutionInput};
 use crate::error::AppError;
 use crate::paths::solution_id;
@@ -138,8 +138,8 @@ impl SolutionBody {
     responses(
         (status = 200, description = "Une page de solutions", body = SolutionPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn list(
@@ -164,10 +164,10 @@ pub(crate) async fn list(
     request_body = SolutionBody,
     responses(
         (status = 201, description = "La solution déclarée", body = SolutionDto),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
         Authenticated,
         JsonBody,
+        VendorWrite,
     )
 )]
 pub(crate) async fn create(
@@ -190,9 +190,9 @@ pub(crate) async fn create(
     params(("id" = i64, Path, minimum = 1, description = "Identifiant de la solution")),
     responses(
         (status = 200, description = "La solution", body = SolutionDto),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn show(
@@ -216,12 +216,12 @@ pub(crate) async fn show(
     request_body = SolutionUpdate,
     responses(
         (status = 200, description = "La solution à jour", body = SolutionDto),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Modifiée entre-temps (`stale_revision`)", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
         Authenticated,
         JsonBody,
+        VendorWrite,
     )
 )]
 pub(crate) async fn update(

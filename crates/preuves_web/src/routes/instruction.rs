@@ -201,10 +201,7 @@ async fn instruction_page(
         held_by_me: c.assigned_to == Some(user.id),
         in_instruction: c.status == CandidatureStatus::InInstruction,
         can_take: c.status == CandidatureStatus::Submitted,
-        decided: matches!(
-            c.status,
-            CandidatureStatus::Referenced | CandidatureStatus::Refused
-        ),
+        decided: c.status.is_decided(),
         files,
         gaps,
         requests: requests.iter().map(RequestView::of).collect(),

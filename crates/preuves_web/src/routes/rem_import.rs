@@ -14,7 +14,6 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use preuves_db::CandidatureStatus;
 use preuves_db::{DispositifSummary, RemVersionId};
 use preuves_domain::Wave;
 use preuves_import::rem::{CONVERGENCE_COLUMNS, EXTRA_COLUMNS, REQUIRED_COLUMNS};
@@ -477,6 +476,7 @@ fn impact_view(i: Impact) -> ImpactView {
             .candidatures
             .into_iter()
             .map(|c| {
+                let filed = c.keeps_its_version();
                 let (delta, refusals) = match c.delta {
                     Some(DraftDelta::Computed(p)) => (
                         Some(DeltaView {
@@ -500,10 +500,10 @@ fn impact_view(i: Impact) -> ImpactView {
                 };
                 CandidatureRow {
                     id: c.id.0,
+                    filed,
                     vendor: c.vendor,
                     solution: c.solution,
                     status: c.status.label().to_owned(),
-                    filed: c.status != CandidatureStatus::Draft,
                     delta,
                     refusals,
                 }

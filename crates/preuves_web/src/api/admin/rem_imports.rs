@@ -323,6 +323,7 @@ impl ImpactDto {
                 .candidatures
                 .into_iter()
                 .map(|c| {
+                    let filed = c.keeps_its_version();
                     let (plan_delta, refusals) = match c.delta {
                         Some(DraftDelta::Computed(p)) => (
                             Some(PlanDeltaDto {
@@ -351,10 +352,10 @@ impl ImpactDto {
                     };
                     PinnedCandidatureDto {
                         id: c.id.0,
+                        filed,
                         vendor: c.vendor,
                         solution: c.solution,
                         status: c.status.code().to_owned(),
-                        filed: c.status != preuves_db::CandidatureStatus::Draft,
                         plan_delta,
                         refusals,
                     }

@@ -11,7 +11,10 @@ use preuves_db::Actor;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::super::{ApiQuery, ErrorBody, Paging, check_fields, invalid, json, page_of};
+use super::super::{
+    ApiQuery, Authenticated, ErrorBody, Paging, VendorRead, VendorWrite, check_fields, invalid,
+    json, page_of,
+};
 use super::candidature_dto;
 use super::dto::{CandidatureDto, ProofDto};
 use crate::AppState;
@@ -36,10 +39,9 @@ page_of!(ProofPage, ProofDto, "A page of deposited files.");
     responses(
         (status = 200, description = "Une page de fichiers", body = ProofPage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn proofs(
@@ -92,14 +94,13 @@ pub(crate) struct DepositParams {
     responses(
         (status = 201, description = "Le fichier enregistré", body = ProofDto),
         (status = 400, description = "Envoi interrompu ou illisible", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Dépôt fermé (`candidature_deposit_closed`) ou plan incalculable", body = ErrorBody),
         (status = 413, description = "Fichier trop volumineux (`file_too_large`)", body = ErrorBody),
         (status = 415, description = "Type de fichier refusé (`file_type_refused`)", body = ErrorBody),
         (status = 422, description = "Preuve non attendue (`proof_not_expected`), fichier vide (`file_empty`) ou paramètre manquant", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn deposit(
@@ -181,10 +182,9 @@ pub(crate) async fn deposit(
     ),
     responses(
         (status = 200, description = "Le fichier", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnu, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn proof_file(
@@ -221,14 +221,13 @@ pub(crate) struct HonourParams {
     responses(
         (status = 200, description = "Le brouillon à jour", body = CandidatureDto),
         (status = 400, description = "Envoi interrompu ou illisible", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Déjà déposée (`candidature_not_draft`) ou modifiée entre-temps (`stale_revision`)", body = ErrorBody),
         (status = 413, description = "Fichier trop volumineux", body = ErrorBody),
         (status = 415, description = "Type de fichier refusé", body = ErrorBody),
         (status = 422, description = "Paramètre manquant ou fichier vide", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn honour_statement(

@@ -26,7 +26,9 @@ use preuves_db::CandidatureStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiQuery, ErrorBody, Paging, json};
+use super::{
+    ApiJson, ApiQuery, Authenticated, ErrorBody, JsonBody, Paging, VendorRead, VendorWrite, json,
+};
 use crate::AppState;
 use crate::app::candidatures::filed::{self, LateNrusInput, SubmitInput};
 use crate::app::candidatures::{self as service, step};
@@ -145,9 +147,8 @@ pub(crate) struct CandidatureFilters {
     responses(
         (status = 200, description = "Une page de candidatures", body = CandidaturePage),
         (status = 400, description = "Paramètre invalide", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn list(
@@ -187,12 +188,10 @@ pub(crate) async fn list(
     request_body = NewCandidatureBody,
     responses(
         (status = 201, description = "Le brouillon ouvert", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides (`unknown_dispositif`, `target_not_vague2`, `invalid_field`...), ou guichet du dispositif pas encore ouvert (`guichet_not_open`, règle R10)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        JsonBody,
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn create(
@@ -231,10 +230,9 @@ pub(crate) async fn create(
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "La candidature", body = CandidatureDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn show(
@@ -258,14 +256,12 @@ pub(crate) async fn show(
     request_body = StepBody,
     responses(
         (status = 200, description = "Le brouillon à jour", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Modifiée entre-temps (`stale_revision`) ou déjà déposée (`candidature_not_draft`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Champs invalides", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        JsonBody,
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn update_step(
@@ -303,10 +299,9 @@ pub(crate) async fn update_step(
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "Le plan", body = PlanDto),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn plan(
@@ -343,14 +338,12 @@ pub(crate) struct SubmitBody {
     request_body = SubmitBody,
     responses(
         (status = 200, description = "La candidature déposée", body = CandidatureDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Déjà déposée, modifiée entre-temps, ou dossier incomplet sans confirmation (`dossier_incomplete`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Refus du moteur (codes de docs/rules.md, dont `missing_honour_statement`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        JsonBody,
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn submit(
@@ -401,14 +394,12 @@ pub(crate) struct LateNrusDto {
     request_body = LateNrusBody,
     responses(
         (status = 200, description = "NRU enregistré, plan recalculé", body = LateNrusDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Candidature non déposée ou décidée (`candidature_not_submitted`), ou modifiée entre-temps", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Refus du moteur (`late_nru_not_allowed`, `unknown_nru`...) ou NRU mal formé", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        JsonBody,
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn late_nrus(
@@ -444,10 +435,9 @@ pub(crate) async fn late_nrus(
     params(("id" = i64, Path, description = "Identifiant de la candidature")),
     responses(
         (status = 200, description = "Les demandes", body = Vec<ComplementRequestDto>),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        Authenticated,
+        VendorRead,
     )
 )]
 pub(crate) async fn complement_requests(
@@ -485,14 +475,12 @@ pub(crate) struct AnswerBody {
     request_body = AnswerBody,
     responses(
         (status = 200, description = "La demande, avec la réponse", body = ComplementRequestDto),
-        (status = 400, description = "JSON mal formé", body = ErrorBody),
-        (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Réservé aux éditeurs, ou jeton en lecture seule", body = ErrorBody),
         (status = 404, description = "Inconnue, ou d'une autre organisation", body = ErrorBody),
         (status = 409, description = "Aucune demande ouverte (`no_open_complement_request`)", body = ErrorBody),
-        (status = 415, description = "Le corps n'est pas du JSON", body = ErrorBody),
         (status = 422, description = "Message vide (`message_required`) ou de plus de 4 000 caractères (`invalid_field`)", body = ErrorBody),
-        (status = 429, description = "Trop de requêtes", body = ErrorBody),
+        JsonBody,
+        Authenticated,
+        VendorWrite,
     )
 )]
 pub(crate) async fn answer_complements(

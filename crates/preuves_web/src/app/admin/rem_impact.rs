@@ -86,6 +86,14 @@ pub(crate) struct CandidatureImpact {
     pub(crate) delta: Option<DraftDelta>,
 }
 
+impl CandidatureImpact {
+    /// Whether it keeps the version in force whatever is imported: a filed candidature's
+    /// version is frozen at submission; only a draft may move.
+    pub(crate) fn keeps_its_version(&self) -> bool {
+        self.status != CandidatureStatus::Draft
+    }
+}
+
 /// A draft's plan under both versions.
 #[derive(Debug, Clone)]
 pub(crate) enum DraftDelta {
