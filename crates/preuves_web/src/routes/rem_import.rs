@@ -485,13 +485,9 @@ fn impact_view(i: Impact) -> ImpactView {
                             unchanged: p.is_empty(),
                             become_to_deposit: id_list(&p.become_to_deposit),
                             become_masked: id_list(&p.become_masked),
-                            appear_to_deposit: id_list(
-                                p.appear.iter().filter(|(_, d)| *d).map(|(id, _)| id),
-                            ),
-                            appear_masked: id_list(
-                                p.appear.iter().filter(|(_, d)| !*d).map(|(id, _)| id),
-                            ),
-                            disappear: id_list(p.disappear.iter().map(|(id, _)| id)),
+                            appear_to_deposit: id_list(p.appear_to_deposit()),
+                            appear_masked: id_list(p.appear_masked()),
+                            disappear: id_list(p.disappeared()),
                         }),
                         Vec::new(),
                     ),

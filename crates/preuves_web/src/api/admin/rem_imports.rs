@@ -333,17 +333,9 @@ impl ImpactDto {
                                 masked_after: p.masked.1,
                                 become_to_deposit: ids(&p.become_to_deposit),
                                 become_masked: ids(&p.become_masked),
-                                appear_to_deposit: ids(p
-                                    .appear
-                                    .iter()
-                                    .filter(|(_, d)| *d)
-                                    .map(|(id, _)| id)),
-                                appear_masked: ids(p
-                                    .appear
-                                    .iter()
-                                    .filter(|(_, d)| !*d)
-                                    .map(|(id, _)| id)),
-                                disappear: ids(p.disappear.iter().map(|(id, _)| id)),
+                                appear_to_deposit: ids(p.appear_to_deposit()),
+                                appear_masked: ids(p.appear_masked()),
+                                disappear: ids(p.disappeared()),
                             }),
                             Vec::new(),
                         ),

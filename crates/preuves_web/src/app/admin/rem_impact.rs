@@ -130,6 +130,21 @@ impl PlanDelta {
             && self.disappear.is_empty()
     }
 
+    /// The requirements only in the new plan that are to deposit.
+    pub(crate) fn appear_to_deposit(&self) -> impl Iterator<Item = &RequirementId> {
+        self.appear.iter().filter(|(_, d)| *d).map(|(id, _)| id)
+    }
+
+    /// The requirements only in the new plan that are masked.
+    pub(crate) fn appear_masked(&self) -> impl Iterator<Item = &RequirementId> {
+        self.appear.iter().filter(|(_, d)| !*d).map(|(id, _)| id)
+    }
+
+    /// The requirements only in the old plan.
+    pub(crate) fn disappeared(&self) -> impl Iterator<Item = &RequirementId> {
+        self.disappear.iter().map(|(id, _)| id)
+    }
+
     fn between(old: &Plan<'_>, new: &Plan<'_>) -> Self {
         let to_deposit = |p: &Plan<'_>| p.summary.to_deposit;
         let masked = |p: &Plan<'_>| p.summary.masked_heritage + p.summary.masked_equivalence;
