@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde_json::json;
 
+use crate::error::{Refused, RequiredText};
 use crate::ids::TokenHash;
 use crate::ids::{Actor, ApiTokenId, UserId};
 use crate::time::Timestamp;
@@ -173,16 +174,14 @@ const TOKEN_COLUMNS: &str = "t.id AS token_id, t.user_id, t.name, t.scope, \
 impl Db {
     /// Creates a token for `new.user`. The caller generates the token, shows it once and passes
     /// its hash; the audit entry names the token's id, name, scope and expiry, never the token.
-    /// An empty name or an expiry not after `now` gives [`DbError::Invalid`].
+    /// An empty name or an expiry not after `now` gives [`Refused::Blank`] or [`Refused::TokenExpiryPast`].
     pub async fn create_api_token(&self, new: &NewApiToken<'_>, actor: &Actor) -> Result<ApiToken> {
         let name = new.name.trim();
         if name.is_empty() {
-            return Err(DbError::Invalid("un jeton doit avoir un nom".to_owned()));
+            return Err(Refused::Blank(RequiredText::TokenName).into());
         }
         if new.expires_at <= new.now {
-            return Err(DbError::Invalid(
-                "la date d'expiration d'un jeton doit être dans le futur".to_owned(),
-            ));
+            return Err(Refused::TokenExpiryPast.into());
         }
         let mut tx = self.begin_audited().await?;
         let row: TokenRow = sqlx::query_as(

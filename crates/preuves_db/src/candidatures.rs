@@ -23,6 +23,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::conflicts::Conflict;
+use crate::error::Refused;
 use crate::ids::{Actor, CandidatureId, OrganisationId, SolutionId};
 use crate::solutions::json_text;
 use crate::stored_candidatures::{
@@ -64,20 +65,11 @@ async fn solution_of(
     row.ok_or(DbError::NotFound)
 }
 
-/// Refusals as one French text, for [`DbError::Invalid`].
-fn refusal_text(refusals: &[Refusal]) -> String {
-    refusals
-        .iter()
-        .map(|r| format!("[{}] {}", r.code, r.message))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl Db {
     /// Opens a draft candidature of `organisation` on the vague-2 dispositif `target`, pinned to
     /// its current REM version. An unknown organisation, solution (or another organisation's),
     /// dispositif or a dispositif without REM gives [`DbError::NotFound`]; a vague-1 target
-    /// [`DbError::Invalid`]. The step is stored as entered: the engine judges it.
+    /// [`Refused::TargetNotVague2`]. The step is stored as entered: the engine judges it.
     pub async fn create_candidature(
         &self,
         organisation: OrganisationId,
@@ -86,9 +78,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredCandidature> {
         if target.wave != Wave::Two {
-            return Err(DbError::Invalid(format!(
-                "{target} n'est pas un dispositif de vague 2"
-            )));
+            return Err(Refused::TargetNotVague2(target.clone()).into());
         }
         let mut tx = self.begin_audited().await?;
         let pinned: Option<(i64, i64)> = sqlx::query_as(
@@ -261,6 +251,17 @@ impl Db {
         &self,
         candidature: &StoredCandidature,
     ) -> Result<Result<PlanSnapshot, Vec<Refusal>>> {
+        Ok(self
+            .live_plan(candidature)
+            .await?
+            .map(|(snapshot, _)| snapshot))
+    }
+
+    /// [`Db::candidature_plan`] with the engine's warnings (R6) as refusals.
+    async fn live_plan(
+        &self,
+        candidature: &StoredCandidature,
+    ) -> Result<Result<(PlanSnapshot, Vec<Refusal>), Vec<Refusal>>> {
         let (siren,): (String,) = sqlx::query_as("SELECT siren FROM organisations WHERE id = $1")
             .bind(candidature.organisation.0)
             .fetch_one(&self.pool)
@@ -272,7 +273,8 @@ impl Db {
             .await?;
         let nrus: Vec<Nru> = domain.all_nrus().cloned().collect();
         let register = self.referencings_by_nru(&nrus).await?;
-        Ok(compute_plan(&catalogue, &register, &domain).map(|p| PlanSnapshot::from_plan(&p)))
+        Ok(compute_plan(&catalogue, &register, &domain)
+            .map(|p| (PlanSnapshot::from_plan(&p), p.warnings.clone())))
     }
 
     /// Submits a draft of `organisation` based on `expected_revision`: computes and freezes
@@ -280,8 +282,8 @@ impl Db {
     /// knowingly submits it incomplete: [`WorkflowConflict::IncompleteDossier`] otherwise), and records
     /// `submitted_at` and, when complete, `complete_at`. A candidature already submitted gives
     /// [`WorkflowConflict::AlreadySubmitted`]; one changed since [`Conflict::StaleRevision`]; one
-    /// the engine refuses (or with a blocking warning, R6) [`DbError::Invalid`] with the
-    /// refusals' codes and messages.
+    /// the engine refuses [`Refused::Plan`], one with a warning that blocks submission (R6)
+    /// [`Refused::SubmissionBlocked`], each with the engine's refusals.
     pub async fn submit_candidature(
         &self,
         organisation: OrganisationId,
@@ -292,16 +294,13 @@ impl Db {
     ) -> Result<StoredCandidature> {
         let seen = self.find_candidature_for(organisation, id).await?;
         seen.status.check_submission()?;
-        let snapshot = match self.candidature_plan(&seen).await? {
-            Ok(s) => s,
-            Err(refusals) => return Err(DbError::Invalid(refusal_text(&refusals))),
+        let snapshot = match self.live_plan(&seen).await? {
+            Ok((_, warnings)) if !warnings.is_empty() => {
+                return Err(Refused::SubmissionBlocked(warnings).into());
+            }
+            Ok((snapshot, _)) => snapshot,
+            Err(refusals) => return Err(Refused::Plan(refusals).into()),
         };
-        if !snapshot.warnings.is_empty() {
-            return Err(DbError::Invalid(format!(
-                "[{}] la candidature ne peut pas être déposée en l'état",
-                snapshot.warnings.join(", ")
-            )));
-        }
         let mut tx = self.begin_audited().await?;
         let now_c = load(tx.conn(), id, Some(organisation)).await?;
         now_c.status.check_submission()?;

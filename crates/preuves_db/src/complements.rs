@@ -13,6 +13,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::audit::actor_join;
+use crate::error::{Refused, RequiredText};
 use crate::ids::{Actor, CandidatureId, ComplementRequestId, OrganisationId};
 use crate::instruction::{acting_user, check_instruction_act};
 use crate::stored_candidatures::{self, hold_if_free, set_status};
@@ -149,7 +150,7 @@ impl Db {
     /// Asks the vendor for complements: the candidature (in instruction, held by the actor or
     /// by nobody) becomes complement requested, and the request (message, and per requirement
     /// a comment) is kept forever. The message is required and each requirement must be to
-    /// deposit in the frozen plan ([`DbError::Invalid`]); status and holder refusals as for
+    /// deposit in the frozen plan ([`Refused::NotToDeposit`]); status and holder refusals as for
     /// [`Db::record_verdict`].
     pub async fn request_complements(
         &self,
@@ -159,9 +160,8 @@ impl Db {
         actor: &Actor,
     ) -> Result<ComplementRequest> {
         let user = acting_user(actor)?;
-        let message = non_blank(Some(message)).ok_or_else(|| {
-            DbError::Invalid("la demande de compléments doit avoir un message".to_owned())
-        })?;
+        let message = non_blank(Some(message))
+            .ok_or_else(|| DbError::from(Refused::Blank(RequiredText::ComplementMessage)))?;
         let items: Vec<ComplementItem> = items
             .iter()
             .map(|(requirement, comment)| ComplementItem {
@@ -177,10 +177,7 @@ impl Db {
             .iter()
             .find(|i| !plan.asks_proofs_for(i.requirement.as_str()))
         {
-            return Err(DbError::Invalid(format!(
-                "l'exigence {} n'est pas à prouver dans le plan de cette candidature",
-                item.requirement
-            )));
+            return Err(Refused::NotToDeposit(item.requirement.to_string()).into());
         }
         let held = hold_if_free(tx.conn(), &c, user).await?;
         let now = Timestamp::now().as_millis();
@@ -226,7 +223,7 @@ impl Db {
     /// The vendor's answer to the open complement request of a candidature of `organisation`
     /// (another organisation's gives [`DbError::NotFound`]): records the message on the request
     /// and moves the candidature back to in instruction (see the module header for why not to
-    /// submitted). The message is required ([`DbError::Invalid`]); a candidature not waiting for
+    /// submitted). The message is required ([`Refused::Blank`]); a candidature not waiting for
     /// complements gives [`WorkflowConflict::NoOpenComplementRequest`].
     pub async fn answer_complements(
         &self,
@@ -235,9 +232,8 @@ impl Db {
         message: &str,
         actor: &Actor,
     ) -> Result<ComplementRequest> {
-        let message = non_blank(Some(message)).ok_or_else(|| {
-            DbError::Invalid("la réponse aux compléments doit avoir un message".to_owned())
-        })?;
+        let message = non_blank(Some(message))
+            .ok_or_else(|| DbError::from(Refused::Blank(RequiredText::ComplementAnswer)))?;
         let mut tx = self.begin_audited().await?;
         let c = stored_candidatures::load(tx.conn(), id, Some(organisation)).await?;
         c.status.check_complement_answer()?;

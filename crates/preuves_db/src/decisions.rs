@@ -32,6 +32,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::conflicts::Conflict;
+use crate::error::{Refused, RequiredText};
 use crate::ids::{Actor, CandidatureId, OrganisationId, ReferencingId, RemVersionId};
 use crate::instruction::{acting_user, check_instruction_act};
 use crate::referencings::{self, NewReferencing};
@@ -334,7 +335,7 @@ async fn next_nru(
     dispositif: &DispositifKey,
     year: u16,
 ) -> Result<IssuedNru> {
-    let invalid = |e: preuves_domain::IssuedNruError| DbError::Invalid(e.to_string());
+    let invalid = |e: preuves_domain::IssuedNruError| DbError::Contract(e.to_string());
     let part = IssuedNru::dispositif_part(&dispositif.code).map_err(invalid)?;
     let last: Option<(i64,)> = sqlx::query_as(
         "SELECT last_sequence FROM nru_sequences \
@@ -424,7 +425,7 @@ async fn draft_for(
 }
 
 impl Db {
-    /// Refuses a candidature in instruction, with the reason (required, [`DbError::Invalid`]).
+    /// Refuses a candidature in instruction, with the reason (required, [`Refused::Blank`]).
     /// Refused with [`preuves_domain::WorkflowConflict::AlreadyDecided`] (second decision),
     /// [`preuves_domain::WorkflowConflict::NotInInstruction`], [`preuves_domain::WorkflowConflict::AssignedElsewhere`]; an unknown
     /// candidature gives [`DbError::NotFound`].
@@ -435,7 +436,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredCandidature> {
         let reason = crate::text::non_blank(Some(reason))
-            .ok_or_else(|| DbError::Invalid("le refus doit être motivé".to_owned()))?;
+            .ok_or(Refused::Blank(RequiredText::RefusalReason))?;
         let mut tx = self.begin_audited().await?;
         let c = stored_candidatures::load(tx.conn(), id, None).await?;
         let user = check_instruction_act(&c, actor)?;
@@ -478,7 +479,7 @@ impl Db {
     /// attestation blob key and SHA-256, verification code), and marks the candidature
     /// referenced. The referencing is at once in the register, usable as an équivalence or
     /// héritage NRU by later candidatures. A SHA-256 that is not 64 lower-case hexadecimal
-    /// digits, an empty blob key or a draft of another candidature give [`DbError::Invalid`].
+    /// digits, an empty blob key or a draft of another candidature give [`DbError::Contract`].
     pub async fn grant_candidature(
         &self,
         id: CandidatureId,
@@ -489,15 +490,15 @@ impl Db {
         actor: &Actor,
     ) -> Result<GrantRecord> {
         if draft.candidature != id {
-            return Err(DbError::Invalid(format!(
-                "ce projet de décision concerne la candidature {}, pas {id}",
+            return Err(DbError::Contract(format!(
+                "this grant draft is candidature {}'s, not {id}'s",
                 draft.candidature
             )));
         }
         if attestation_blob_key.trim().is_empty() || !is_sha256_hex(attestation_sha256) {
-            return Err(DbError::Invalid(
-                "l'attestation doit être enregistrée (clé) avec son SHA-256 (64 chiffres \
-                 hexadécimaux en minuscules)"
+            return Err(DbError::Contract(
+                "the attestation needs its blob key and SHA-256 (64 lower-case hexadecimal \
+                 digits)"
                     .to_owned(),
             ));
         }

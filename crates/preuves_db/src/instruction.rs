@@ -22,6 +22,7 @@ use preuves_domain::{
 use serde::Serialize;
 use serde_json::json;
 
+use crate::error::Refused;
 use crate::ids::{Actor, CandidatureId, OrganisationId, ProofId, UserId};
 use crate::stored_candidatures::{self, StoredCandidature, hold_if_free};
 use crate::stored_proofs::{self, StoredProof};
@@ -170,8 +171,8 @@ fn dispositif_key(code: &str, wave: i64) -> Result<DispositifKey> {
 pub(crate) fn acting_user(actor: &Actor) -> Result<UserId> {
     match actor {
         Actor::User(u) => Ok(*u),
-        Actor::System => Err(DbError::Invalid(
-            "un acte d'instruction doit être fait par un instructeur nommé".to_owned(),
+        Actor::System => Err(DbError::Contract(
+            "an instruction act is done by a named instructor".to_owned(),
         )),
     }
 }
@@ -190,14 +191,10 @@ impl Db {
     /// The instruction queue: candidatures submitted, in instruction or waiting for
     /// complements, complete dossiers first (`complete_at` set), then by submission date,
     /// oldest first (the programme's rule), with their holder and how many current files await a
-    /// verdict. A `status` filter outside those three gives [`DbError::Invalid`].
+    /// verdict. A `status` filter outside those three gives [`Refused::QueueStatusNotUnderReview`].
     pub async fn list_instruction_queue(&self, filters: &QueueFilters) -> Result<Vec<QueueEntry>> {
         if filters.status.is_some_and(|s| !s.is_under_review()) {
-            return Err(DbError::Invalid(
-                "la file d'instruction ne contient que des candidatures déposées, en instruction \
-                 ou en attente de compléments"
-                    .to_owned(),
-            ));
+            return Err(Refused::QueueStatusNotUnderReview.into());
         }
         let sql = format!(
             "SELECT c.id, c.organisation_id, o.name AS vendor_name, d.code, d.wave, \
@@ -241,7 +238,7 @@ impl Db {
     }
 
     /// Assigns a candidature under review to `instructor` (an active instructor account,
-    /// [`DbError::Invalid`] otherwise), whoever held it: this is how a candidature is handed
+    /// [`Refused::NotAnActiveInstructor`] otherwise), whoever held it: this is how a candidature is handed
     /// over or unlocked. A draft or decided candidature gives [`preuves_domain::WorkflowConflict::NotUnderReview`];
     /// an unknown one [`DbError::NotFound`]. The audit entry keeps the previous holder.
     pub async fn assign_candidature(
@@ -259,10 +256,7 @@ impl Db {
                 .fetch_optional(tx.conn())
                 .await?;
         if !matches!(&account, Some((role, None)) if role == "instructor") {
-            return Err(DbError::Invalid(format!(
-                "le compte {} n'est pas un compte d'instructeur actif",
-                instructor.0
-            )));
+            return Err(Refused::NotAnActiveInstructor(instructor.0).into());
         }
         sqlx::query("UPDATE candidatures SET assigned_to = $1 WHERE id = $2")
             .bind(instructor.0)
@@ -283,7 +277,7 @@ impl Db {
     }
 
     /// Records `actor`'s verdict on a deposited proof, with a comment (required unless
-    /// compliant: [`DbError::Invalid`]). A verdict may be changed while the candidature is in
+    /// compliant: [`Refused::VerdictNeedsComment`]). A verdict may be changed while the candidature is in
     /// instruction; each change is audited with the previous verdict. Refused with
     /// [`preuves_domain::WorkflowConflict::NotInInstruction`] or [`preuves_domain::WorkflowConflict::AlreadyDecided`] (status),
     /// [`preuves_domain::WorkflowConflict::AssignedElsewhere`] (another instructor holds it; an unheld candidature
@@ -300,10 +294,7 @@ impl Db {
         let user = acting_user(actor)?;
         let comment = non_blank(comment);
         if verdict.needs_comment() && comment.is_none() {
-            return Err(DbError::Invalid(format!(
-                "un verdict « {} » doit être motivé par un commentaire",
-                verdict.label()
-            )));
+            return Err(Refused::VerdictNeedsComment(verdict).into());
         }
         let mut tx = self.begin_audited().await?;
         let before = stored_proofs::load_proof(tx.conn(), proof).await?;

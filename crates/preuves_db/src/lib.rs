@@ -68,7 +68,7 @@ pub use conflicts::{Conflict, UniqueConstraint};
 pub use decisions::{
     GrantDraft, GrantRecord, Manifest, ManifestBasis, ManifestCounts, ManifestEntry,
 };
-pub use error::{DbError, ResultExt};
+pub use error::{DbError, Refused, RequiredText, ResultExt};
 pub use ids::{
     Actor, ApiTokenId, CandidatureId, ComplementRequestId, DispositifId, OrganisationId, ProofId,
     ReferencingId, RemVersionId, SolutionId, TokenHash, UserId,
@@ -161,7 +161,7 @@ impl Db {
         let backend = Backend::from_url(url).ok_or_else(|| {
             // Only the scheme is named: the rest of the URL may carry credentials.
             let scheme = url.split_once(':').map_or("", |(s, _)| s);
-            DbError::Invalid(format!(
+            DbError::Contract(format!(
                 "unsupported database URL scheme `{scheme}` (expected sqlite: or postgres:)"
             ))
         })?;

@@ -161,15 +161,15 @@ impl Db {
 
     /// Writes a consistent copy of this SQLite database to `path` (which must not exist) with
     /// `VACUUM INTO`, while other connections keep reading and writing. On PostgreSQL,
-    /// [`DbError::Invalid`]: use `pg_dump`.
+    /// [`DbError::Contract`]: use `pg_dump`.
     pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
         if self.backend != Backend::Sqlite {
-            return Err(DbError::Invalid(
+            return Err(DbError::Contract(
                 "an online snapshot is for SQLite only; use pg_dump on PostgreSQL".to_owned(),
             ));
         }
         let target = path.to_str().ok_or_else(|| {
-            DbError::Invalid(format!("{}: the path is not valid UTF-8", path.display()))
+            DbError::Contract(format!("{}: the path is not valid UTF-8", path.display()))
         })?;
         sqlx::query("VACUUM INTO $1")
             .bind(target)
@@ -191,7 +191,7 @@ impl Db {
     }
 
     /// Checks that this database holds the `preuves` schema (its migrations table and the
-    /// audit chain's head); [`DbError::Invalid`] says what is missing.
+    /// audit chain's head); [`DbError::Contract`] says what is missing.
     pub async fn check_platform_schema(&self) -> Result<()> {
         let migrations: std::result::Result<(i64,), _> =
             sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
@@ -200,7 +200,7 @@ impl Db {
         match migrations {
             Ok((n,)) if n > 0 => {}
             _ => {
-                return Err(DbError::Invalid(
+                return Err(DbError::Contract(
                     "no preuves migration has run on this database".to_owned(),
                 ));
             }
@@ -210,7 +210,7 @@ impl Db {
                 .fetch_one(&self.pool)
                 .await;
         if head.is_err() {
-            return Err(DbError::Invalid(
+            return Err(DbError::Contract(
                 "the database has no audit chain head".to_owned(),
             ));
         }

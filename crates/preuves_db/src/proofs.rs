@@ -11,6 +11,7 @@
 use preuves_domain::{RequirementId, missing_proofs};
 use serde_json::json;
 
+use crate::error::Refused;
 use crate::ids::{Actor, CandidatureId, OrganisationId, ProofId};
 use crate::stored_candidatures;
 use crate::stored_proofs::{
@@ -23,7 +24,7 @@ use crate::{Db, DbError, Result};
 impl Db {
     /// Records a deposited file on a candidature of `organisation`, after its blob was fully
     /// stored, in one transaction with its audit entry. The requirement and positions must
-    /// exist in the pinned REM ([`DbError::Invalid`] otherwise); another organisation's
+    /// exist in the pinned REM ([`Refused::UnknownRequirement`], [`Refused::UnknownProof`] otherwise); another organisation's
     /// candidature gives [`DbError::NotFound`]; a candidature in instruction or decided
     /// [`DbError::Conflict`] on [`preuves_domain::WorkflowConflict::DepositClosed`]; a blob key already recorded on
     /// [`crate::UniqueConstraint::ProofBlobKey`]. On a submitted candidature whose dossier this completes,
@@ -36,22 +37,17 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredProof> {
         if !is_sha256_hex(&new.sha256) {
-            return Err(DbError::Invalid(
+            return Err(DbError::Contract(
                 "the SHA-256 must be 64 lower-case hexadecimal digits".to_owned(),
             ));
         }
         let size = i64::try_from(new.size)
-            .map_err(|_| DbError::Invalid("file too large to record".to_owned()))?;
+            .map_err(|_| DbError::Contract("file too large to record".to_owned()))?;
         let seen = self.find_candidature_for(organisation, candidature).await?;
         let requirement = self
             .find_requirement(seen.rem_version, &new.requirement)
             .await?
-            .ok_or_else(|| {
-                DbError::Invalid(format!(
-                    "l'exigence {} n'existe pas dans la version du REM de la candidature",
-                    new.requirement
-                ))
-            })?
+            .ok_or_else(|| DbError::from(Refused::UnknownRequirement(new.requirement.to_string())))?
             .requirement;
         let (scenario, proof) = usize::try_from(new.scenario_index)
             .ok()
@@ -63,10 +59,11 @@ impl Db {
                     .map(|p| (s, p))
             })
             .ok_or_else(|| {
-                DbError::Invalid(format!(
-                    "l'exigence {} n'attend pas de preuve n° {}.{}",
-                    new.requirement, new.scenario_index, new.proof_index
-                ))
+                DbError::from(Refused::UnknownProof {
+                    requirement: new.requirement.to_string(),
+                    scenario: new.scenario_index,
+                    proof: new.proof_index,
+                })
             })?;
 
         let mut tx = self.begin_audited().await?;

@@ -183,7 +183,7 @@ impl TryFrom<ReferencingRow> for StoredReferencing {
 }
 
 fn json_text<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| DbError::Invalid(e.to_string()))
+    serde_json::to_string(value).map_err(|e| DbError::Contract(e.to_string()))
 }
 
 /// The folded text the public register searches: NRU, vendor name, solution and commercial

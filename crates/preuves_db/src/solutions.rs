@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::conflicts::Conflict;
+use crate::error::{Refused, RequiredText};
 use crate::ids::{Actor, OrganisationId, SolutionId};
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
@@ -118,23 +119,21 @@ fn checked(fields: &SolutionFields) -> Result<SolutionFields> {
         commercial_names: clean(&fields.commercial_names),
     };
     if fields.name.is_empty() {
-        return Err(DbError::Invalid("a solution needs a name".to_owned()));
+        return Err(Refused::Blank(RequiredText::SolutionName).into());
     }
     if fields.main_component.is_empty() {
-        return Err(DbError::Invalid(
-            "a solution needs a main component".to_owned(),
-        ));
+        return Err(Refused::Blank(RequiredText::MainComponent).into());
     }
     Ok(fields)
 }
 
 pub(crate) fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| DbError::Invalid(e.to_string()))
+    serde_json::to_string(value).map_err(|e| DbError::Contract(e.to_string()))
 }
 
 impl Db {
     /// Declares a solution of `organisation` (revision 1). An unknown organisation gives
-    /// [`DbError::NotFound`]; an empty name or main component [`DbError::Invalid`].
+    /// [`DbError::NotFound`]; an empty name or main component [`Refused::Blank`].
     pub async fn create_solution(
         &self,
         organisation: OrganisationId,

@@ -212,7 +212,7 @@ pub(crate) fn honour_size(step: &AdministrativeStep) -> Result<Option<i64>> {
         .and_then(|h| h.size)
         .map(i64::try_from)
         .transpose()
-        .map_err(|_| DbError::Invalid("the sworn statement is too large".to_owned()))
+        .map_err(|_| DbError::Contract("the sworn statement is too large".to_owned()))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::error::Refused;
 use crate::ids::{Actor, OrganisationId, UserId};
 use crate::time::Timestamp;
 use crate::{Db, DbError, Result};
@@ -181,12 +182,10 @@ pub(crate) const USER_COLUMNS: &str =
 impl Db {
     /// Creates an account. The e-mail address already in use (in any case) gives
     /// [`DbError::Conflict`] on [`crate::UniqueConstraint::UserEmail`]; a vendor without organisation
-    /// or a non-vendor with one gives [`DbError::Invalid`].
+    /// or a non-vendor with one gives [`Refused::VendorOrganisation`].
     pub async fn create_user(&self, new: &NewUser<'_>, actor: &Actor) -> Result<User> {
         if (new.role == Role::Vendor) != new.organisation.is_some() {
-            return Err(DbError::Invalid(
-                "a vendor account needs an organisation, and only a vendor account has one".into(),
-            ));
+            return Err(Refused::VendorOrganisation.into());
         }
         let mut tx = self.begin_audited().await?;
         let row: UserRow = sqlx::query_as(&format!(

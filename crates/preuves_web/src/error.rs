@@ -8,7 +8,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use preuves_db::{Conflict, DbError, UniqueConstraint, WorkflowConflict};
+use preuves_db::{Conflict, DbError, Refused, RequiredText, UniqueConstraint, WorkflowConflict};
 use preuves_domain::Refusal;
 
 /// One error of a JSON answer: a stable code, a French message, and the field at fault.
@@ -348,9 +348,95 @@ impl From<DbError> for AppError {
         match e {
             DbError::NotFound => Self::NotFound,
             DbError::Conflict(conflict) => conflict.into(),
-            DbError::Invalid(message) => Self::BadRequest(message),
+            DbError::Refused(refused) => refused.into(),
             other => Self::Internal(error_chain(&other)),
         }
+    }
+}
+
+impl From<Refused> for AppError {
+    /// The engine's refusals are 422 with each refusal's code and field; the other refusals
+    /// 400 with their own code and French text (the application layer validates user input
+    /// before it reaches the database, so these are seldom seen).
+    fn from(refused: Refused) -> Self {
+        let (code, message) = match refused {
+            Refused::Plan(refusals) | Refused::SubmissionBlocked(refusals) => {
+                return crate::app::rejected(refusals.iter().map(ErrorItem::from).collect());
+            }
+            Refused::TargetNotVague2(key) => (
+                "target_not_vague2",
+                format!("{key} n'est pas un dispositif de vague 2."),
+            ),
+            Refused::RemOnVague1(key) => (
+                "rem_on_vague1",
+                format!("{key} est un dispositif de vague 1 : il n'a pas de REM."),
+            ),
+            Refused::Blank(text) => ("blank_field", blank_message(text).to_owned()),
+            Refused::NotToDeposit(requirement) => (
+                "requirement_not_to_deposit",
+                format!(
+                    "L'exigence {requirement} n'est pas à prouver dans le plan de cette candidature."
+                ),
+            ),
+            Refused::UnknownRequirement(requirement) => (
+                "unknown_requirement",
+                format!(
+                    "L'exigence {requirement} n'existe pas dans la version du REM de la candidature."
+                ),
+            ),
+            Refused::UnknownProof {
+                requirement,
+                scenario,
+                proof,
+            } => (
+                "unknown_proof",
+                format!("L'exigence {requirement} n'attend pas de preuve n° {scenario}.{proof}."),
+            ),
+            Refused::NotAnActiveInstructor(id) => (
+                "not_an_instructor",
+                format!("Le compte {id} n'est pas un compte d'instructeur actif."),
+            ),
+            Refused::VerdictNeedsComment(verdict) => (
+                "comment_required",
+                format!(
+                    "Un verdict « {} » doit être motivé par un commentaire.",
+                    verdict.label()
+                ),
+            ),
+            Refused::QueueStatusNotUnderReview => (
+                "invalid_parameter",
+                "La file d'instruction ne contient que des candidatures déposées, en instruction \
+                 ou en attente de compléments."
+                    .to_owned(),
+            ),
+            Refused::TokenExpiryPast => (
+                "invalid_expiry",
+                "La date d'expiration d'un jeton doit être dans le futur.".to_owned(),
+            ),
+            Refused::VendorOrganisation => (
+                "invalid_organisation",
+                "Un compte d'éditeur est rattaché à une organisation, et seul un compte \
+                 d'éditeur l'est."
+                    .to_owned(),
+            ),
+        };
+        Self::Refused {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message,
+        }
+    }
+}
+
+/// What a blank required text is, in French.
+fn blank_message(text: RequiredText) -> &'static str {
+    match text {
+        RequiredText::SolutionName => "Une solution doit avoir un nom.",
+        RequiredText::MainComponent => "Une solution doit avoir un composant principal.",
+        RequiredText::ComplementMessage => "La demande de compléments doit avoir un message.",
+        RequiredText::ComplementAnswer => "La réponse aux compléments doit avoir un message.",
+        RequiredText::RefusalReason => "Le refus doit être motivé.",
+        RequiredText::TokenName => "Un jeton doit avoir un nom.",
     }
 }
 

@@ -2,6 +2,7 @@
 //! table, each in one audited transaction that also bumps the catalogue's revision.
 
 use super::*;
+use crate::error::Refused;
 
 impl Db {
     /// Creates or updates the dispositifs of a loaded catalogue (name, corridor, date 2,
@@ -123,9 +124,7 @@ impl Db {
         let mut tx = self.begin_audited().await?;
         let dispositif = dispositif_row(tx.conn(), key).await?;
         if key.wave != Wave::Two {
-            return Err(DbError::Invalid(format!(
-                "{key} is a vague-1 dispositif: it has no REM"
-            )));
+            return Err(Refused::RemOnVague1(key.clone()).into());
         }
         let (next,): (i64,) = sqlx::query_as(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM rem_versions WHERE dispositif_id = $1",

@@ -212,7 +212,7 @@ fn scenarios_json(scenarios: &[Scenario]) -> Result<String> {
                 .collect(),
         })
         .collect();
-    serde_json::to_string(&stored).map_err(|e| DbError::Invalid(e.to_string()))
+    serde_json::to_string(&stored).map_err(|e| DbError::Contract(e.to_string()))
 }
 
 fn scenarios_from_json(raw: &str) -> Result<Vec<Scenario>> {
@@ -235,7 +235,7 @@ fn scenarios_from_json(raw: &str) -> Result<Vec<Scenario>> {
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| DbError::Invalid(e.to_string()))
+    serde_json::to_string(value).map_err(|e| DbError::Contract(e.to_string()))
 }
 
 fn parse_list<T>(

@@ -100,7 +100,7 @@ async fn an_unsupported_url_is_refused_without_echoing_credentials() {
     let err = Db::connect("mysql://root:hunter2@localhost/db")
         .await
         .unwrap_err();
-    assert!(matches!(err, DbError::Invalid(_)));
+    assert!(matches!(err, DbError::Contract(_)));
     let text = err.to_string();
     assert!(text.contains("mysql"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");

@@ -1,6 +1,6 @@
 //! The catalogue: dispositifs, REM versions, search, shared requirements.
 
-use preuves_db::{Actor, DbError, RequirementQuery, UniqueConstraint};
+use preuves_db::{Actor, DbError, Refused, RequirementQuery, UniqueConstraint};
 use preuves_domain::{
     Catalogue, ChapterCode, IsoDate, Perimeter, Profile, Rem, RemVersionLabel, Wave,
 };
@@ -293,7 +293,10 @@ async fn rems_go_only_to_known_vague_2_dispositifs() {
             .import_rem_version(&key("MS1", 1), &rem, "x.csv", "00", 1, &Actor::System)
             .await
             .unwrap_err();
-        assert!(matches!(err, DbError::Invalid(_)), "{err:?}");
+        assert!(
+            matches!(err, DbError::Refused(Refused::RemOnVague1(_))),
+            "{err:?}"
+        );
         let err = db
             .import_rem_version(&key("XYZ", 2), &rem, "x.csv", "00", 1, &Actor::System)
             .await

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use preuves_db::{
     Actor, AuditBreakKind, CandidatureStatus, Db, DbError, GapKind, HonourStatement,
     LateNrusOutcome, ManifestBasis, NewProof, NewUser, Organisation, PlanSnapshot, ProofId,
-    QueueFilters, RegisterQuery, Role, SolutionFields, StoredCandidature, StoredProof, User,
-    Verdict, WorkflowConflict, instruction_gaps,
+    QueueFilters, Refused, RegisterQuery, RequiredText, Role, SolutionFields, StoredCandidature,
+    StoredProof, User, Verdict, WorkflowConflict, instruction_gaps,
 };
 use preuves_domain::{
     AdditionalComponent, ChapterCode, DispositifCode, IsoDate, IssuedNru, Nru, ParisTime,
@@ -100,9 +100,18 @@ fn assert_conflict<T: std::fmt::Debug>(
     );
 }
 
-fn assert_invalid<T: std::fmt::Debug>(result: preuves_db::Result<T>) {
+/// Asserts that `result` broke the API's contract ([`DbError::Contract`]).
+fn assert_contract<T: std::fmt::Debug>(result: preuves_db::Result<T>) {
     let err = result.unwrap_err();
-    assert!(matches!(err, DbError::Invalid(_)), "{err:?}");
+    assert!(matches!(err, DbError::Contract(_)), "{err:?}");
+}
+
+/// Asserts that `result` is the refusal `pattern` (a [`preuves_db::Refused`] pattern).
+macro_rules! assert_refused {
+    ($result:expr, $pattern:pat) => {{
+        let err = $result.unwrap_err();
+        assert!(matches!(err, DbError::Refused($pattern)), "{err:?}");
+    }};
 }
 
 /// What a candidature of the tests declares.
@@ -359,12 +368,13 @@ async fn the_queue_puts_complete_dossiers_first_then_by_submission_and_filters()
             .await,
             [c2.id.0, c1.id.0]
         );
-        assert_invalid(
+        assert_refused!(
             db.list_instruction_queue(&QueueFilters {
                 status: Some(CandidatureStatus::Draft),
                 ..QueueFilters::default()
             })
             .await,
+            Refused::QueueStatusNotUnderReview
         );
 
         // Completed later, c1 is still ordered by its (earlier) submission.
@@ -443,21 +453,28 @@ async fn the_holder_alone_may_act_until_the_candidature_is_reassigned() {
             .await
             .unwrap();
         // Instruction acts name a person.
-        assert_invalid(
+        assert_contract(
             db.record_verdict(proof.id, Verdict::Compliant, None, &Actor::System)
                 .await,
         );
 
         // Only active instructor accounts, only candidatures under review.
-        assert_invalid(db.assign_candidature(c.id, w.vera.id, &Actor::System).await);
-        assert_invalid(
+        assert_refused!(
+            db.assign_candidature(c.id, w.vera.id, &Actor::System).await,
+            Refused::NotAnActiveInstructor(_)
+        );
+        assert_refused!(
             db.assign_candidature(c.id, preuves_db::UserId(9_999), &Actor::System)
                 .await,
+            Refused::NotAnActiveInstructor(_)
         );
         db.set_user_disabled(w.bob.id, true, &Actor::System)
             .await
             .unwrap();
-        assert_invalid(db.assign_candidature(c.id, w.bob.id, &Actor::System).await);
+        assert_refused!(
+            db.assign_candidature(c.id, w.bob.id, &Actor::System).await,
+            Refused::NotAnActiveInstructor(_)
+        );
         let d = draft(&db, &w.org, "DUI-MS", &Spec::default()).await;
         assert_conflict(
             db.assign_candidature(d.id, w.alice.id, &Actor::System)
@@ -571,7 +588,10 @@ async fn verdicts_follow_the_rules_and_every_change_is_audited() {
         );
         for comment in [None, Some("   ")] {
             for v in [Verdict::NotCompliant, Verdict::ComplementRequested] {
-                assert_invalid(db.record_verdict(new.id, v, comment, &by(&w.alice)).await);
+                assert_refused!(
+                    db.record_verdict(new.id, v, comment, &by(&w.alice)).await,
+                    Refused::VerdictNeedsComment(_)
+                );
             }
         }
         let err = db
@@ -647,7 +667,10 @@ async fn verdicts_follow_the_rules_and_every_change_is_audited() {
         assert_eq!(verdicts[1]["proof"], new.id.0);
 
         // Once decided, no more verdicts.
-        assert_invalid(db.refuse_candidature(c.id, "  ", &by(&w.alice)).await);
+        assert_refused!(
+            db.refuse_candidature(c.id, "  ", &by(&w.alice)).await,
+            Refused::Blank(RequiredText::RefusalReason)
+        );
         let refused = db
             .refuse_candidature(c.id, "preuves PA insuffisantes", &by(&w.alice))
             .await
@@ -682,11 +705,15 @@ async fn complement_requests_go_round_and_are_kept_with_the_history() {
             WorkflowConflict::NotInInstruction,
         );
         take(&db, &c, &w.alice).await;
-        assert_invalid(db.request_complements(c.id, &[], "  ", &by(&w.alice)).await);
+        assert_refused!(
+            db.request_complements(c.id, &[], "  ", &by(&w.alice)).await,
+            Refused::Blank(RequiredText::ComplementMessage)
+        );
         // PA.01 is not in this candidature's scope (no PA profile).
-        assert_invalid(
+        assert_refused!(
             db.request_complements(c.id, &[(rid("PA.01"), "x".to_owned())], "M", &by(&w.alice))
                 .await,
+            Refused::NotToDeposit(_)
         );
         let items = [
             (rid("INS.01"), " la vidéo est floue ".to_owned()),
@@ -725,9 +752,10 @@ async fn complement_requests_go_round_and_are_kept_with_the_history() {
             .await
             .unwrap_err();
         assert!(matches!(err, DbError::NotFound), "{err:?}");
-        assert_invalid(
+        assert_refused!(
             db.answer_complements(w.org.id, c.id, " ", &by(&w.vera))
                 .await,
+            Refused::Blank(RequiredText::ComplementAnswer)
         );
         let answered = db
             .answer_complements(w.org.id, c.id, "Nouvelle vidéo déposée", &by(&w.vera))
@@ -925,7 +953,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
         );
 
         let before = audit_count(&db).await;
-        assert_invalid(
+        assert_contract(
             db.grant_candidature(
                 a.id,
                 &draft_a,
@@ -936,7 +964,7 @@ async fn a_grant_needs_every_proof_judged_compliant_issues_one_nru_and_decides_o
             )
             .await,
         );
-        assert_invalid(
+        assert_contract(
             db.grant_candidature(
                 a.id,
                 &draft_b,

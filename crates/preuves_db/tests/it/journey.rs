@@ -3,8 +3,8 @@
 
 use preuves_db::{
     Actor, AdministrativeStep, CandidatureStatus, Conflict, Db, DbError, LateNrusOutcome, NewProof,
-    Organisation, PlanSnapshot, Solution, SolutionFields, StoredCandidature, UniqueConstraint,
-    WorkflowConflict, missing_proofs,
+    Organisation, PlanSnapshot, Refused, RequiredText, Solution, SolutionFields, StoredCandidature,
+    UniqueConstraint, WorkflowConflict, missing_proofs,
 };
 use preuves_domain::{
     AdditionalComponent, ChapterCode, Nru, Perimeter, RefusalCode, Rem, RequirementId, Siren,
@@ -122,7 +122,13 @@ async fn solutions_are_scoped_to_their_organisation_and_versioned() {
             .create_solution(org.id, &fields("  "), &Actor::System)
             .await
             .unwrap_err();
-        assert!(matches!(empty, DbError::Invalid(_)), "{empty:?}");
+        assert!(
+            matches!(
+                empty,
+                DbError::Refused(Refused::Blank(RequiredText::SolutionName))
+            ),
+            "{empty:?}"
+        );
 
         let mine = db.list_solutions(org.id).await.unwrap();
         assert_eq!(mine, std::slice::from_ref(&a));
@@ -227,7 +233,10 @@ async fn candidatures_are_scoped_listed_and_keep_their_rem_version() {
             .create_candidature(org.id, &key("MS1", 1), &s, &Actor::System)
             .await
             .unwrap_err();
-        assert!(matches!(err, DbError::Invalid(_)), "{err:?}");
+        assert!(
+            matches!(err, DbError::Refused(Refused::TargetNotVague2(_))),
+            "{err:?}"
+        );
 
         // A new REM version of DUI-MS (one requirement fewer) leaves the candidature pinned.
         let before = live_plan(&db, &c).await;
@@ -325,7 +334,8 @@ async fn the_administrative_step_uses_optimistic_concurrency_and_freezes_on_subm
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, DbError::Invalid(m) if m.contains("missing_honour_statement")),
+            matches!(&err, DbError::Refused(Refused::SubmissionBlocked(r))
+                if r.len() == 1 && r[0].code.as_str() == "missing_honour_statement"),
             "{err:?}"
         );
         edited.honour_statement = Some(preuves_db::HonourStatement {
@@ -535,7 +545,14 @@ async fn proofs_are_recorded_listed_scoped_and_never_overwritten() {
                 .record_proof(org.id, c.id, &bad, &Actor::System)
                 .await
                 .unwrap_err();
-            assert!(matches!(err, DbError::Invalid(_)), "{err:?}");
+            assert!(
+                matches!(
+                    err,
+                    DbError::Refused(Refused::UnknownRequirement(_) | Refused::UnknownProof { .. })
+                        | DbError::Contract(_)
+                ),
+                "{err:?}"
+            );
         }
         let dup = db
             .record_proof(org.id, c.id, &new_proof("INS.01", 0, 0, 1), &Actor::System)

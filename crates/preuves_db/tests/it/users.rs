@@ -1,6 +1,6 @@
 //! Organisations and accounts.
 
-use preuves_db::{Actor, DbError, NewUser, ResultExt, Role, UniqueConstraint};
+use preuves_db::{Actor, DbError, NewUser, Refused, ResultExt, Role, UniqueConstraint};
 use preuves_domain::Siren;
 
 use crate::fixtures::vendor;
@@ -117,7 +117,10 @@ async fn only_vendors_belong_to_an_organisation() {
                 )
                 .await
                 .unwrap_err();
-            assert!(matches!(err, DbError::Invalid(_)), "{err:?}");
+            assert!(
+                matches!(err, DbError::Refused(Refused::VendorOrganisation)),
+                "{err:?}"
+            );
         }
         assert!(db.list_users(None).await.unwrap().is_empty());
     })

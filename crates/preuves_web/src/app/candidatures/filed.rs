@@ -4,12 +4,9 @@
 //! [`super::own`] (another organisation's is not found).
 
 use preuves_db::{
-    Actor, ComplementRequest, Conflict, DbError, LateNrusOutcome, StoredCandidature,
-    WorkflowConflict,
+    Actor, ComplementRequest, Conflict, LateNrusOutcome, StoredCandidature, WorkflowConflict,
 };
-use preuves_domain::Refusal;
 
-use super::plan;
 use crate::AppState;
 use crate::app::fields::{check, invalid, rejected};
 use crate::app::step::{malformed_nrus, parse_nrus};
@@ -41,10 +38,10 @@ pub(crate) async fn submit(
     input: SubmitInput,
 ) -> Result<StoredCandidature, AppError> {
     c.status.check_submission()?;
-    // `preuves_db` runs the engine in the submission's transaction and freezes its plan: on
-    // success the engine runs once. Its refusal is not typed yet (`DbError::Invalid`), so the
-    // refusals are computed again, typed, only then.
-    let submitted = state
+    // `preuves_db` runs the engine in the submission's transaction and freezes its plan; its
+    // refusals come back typed (`Refused::Plan`, `Refused::SubmissionBlocked`), each naming
+    // its field: the engine runs once.
+    Ok(state
         .db
         .submit_candidature(
             vendor.organisation,
@@ -53,33 +50,7 @@ pub(crate) async fn submit(
             input.confirm_incomplete,
             &Actor::User(vendor.user.id),
         )
-        .await;
-    match submitted {
-        Ok(done) => Ok(done),
-        Err(e @ DbError::Invalid(_)) => {
-            let blocking = blocking_refusals(state, c).await?;
-            Err(if blocking.is_empty() {
-                AppError::from(e)
-            } else {
-                rejected(blocking)
-            })
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// What blocks the submission of a draft: the engine's refusals, or the warnings that block a
-/// submission only (R6's `missing_honour_statement`), each naming its field.
-async fn blocking_refusals(
-    state: &AppState,
-    c: &StoredCandidature,
-) -> Result<Vec<ErrorItem>, AppError> {
-    let live = plan(state, c).await?;
-    let blocking: &[Refusal] = match &live.outcome {
-        Err(refusals) => refusals,
-        Ok(_) => &live.warnings,
-    };
-    Ok(blocking.iter().map(ErrorItem::from).collect())
+        .await?)
 }
 
 /// Whether a refused submission is only missing the confirmation of an incomplete dossier.
