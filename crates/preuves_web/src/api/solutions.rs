@@ -70,7 +70,7 @@ struct VersionText(String);
 #[derive(ToSchema)]
 #[schema(max_length = 200)]
 #[expect(dead_code, reason = "only its schema is used")]
-struct CommercialName(String);
+pub(crate) struct CommercialName(String);
 
 /// A solution as declared.
 #[derive(Debug, Deserialize, ToSchema)]

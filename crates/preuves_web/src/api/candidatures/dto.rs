@@ -16,9 +16,12 @@ use crate::journey::LivePlan;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ComponentDto {
-    /// Its name.
+    /// Its name, 1 to 200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub(crate) name: String,
-    /// Chapter codes (`INS`...): every requirement of these chapters is to deposit.
+    /// Chapter codes (`INS`...): every requirement of these chapters is to deposit (R7: at
+    /// least one).
+    #[schema(min_items = 1)]
     pub(crate) chapters: Vec<String>,
 }
 

@@ -26,6 +26,7 @@ use preuves_db::CandidatureStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::solutions::CommercialName;
 use super::{
     ApiJson, ApiQuery, Authenticated, ErrorBody, JsonBody, Paging, VendorRead, VendorWrite, json,
 };
@@ -40,6 +41,17 @@ use dto::{CandidaturePage, ComponentDto};
 
 // ---- the administrative step ----------------------------------------------------------------
 
+/// An NRU as typed: letters, digits and `-`, at most 64 characters once trimmed; a blank one is
+/// dropped.
+// Only its schema is used: the body keeps the text, read by `preuves_domain::Nru::parse`.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^\\s*([A-Za-z0-9-]{1,64})?\\s*$",
+    example = "REF-DPI-2-0001"
+)]
+#[expect(dead_code, reason = "only its schema is used")]
+struct NruText(String);
+
 fn two() -> u8 {
     2
 }
@@ -50,24 +62,29 @@ fn two() -> u8 {
 pub(crate) struct NewCandidatureBody {
     /// The target dispositif's code (a vague-2 dispositif with a published REM).
     dispositif: String,
-    /// The target's wave (2).
+    /// The target's wave: 2 (a vague-1 target is refused, `target_not_vague2`).
     #[serde(default = "two")]
+    #[schema(minimum = 1, maximum = 2)]
     wave: u8,
     /// The solution's id (one of the vendor's).
     solution: i64,
-    /// The candidate version.
+    /// The candidate version (`4.3.1`): segments separated by `.`, `-` or `_`.
+    #[schema(pattern = "^\\s*[^\\s._-]+([._-][^\\s._-]+)*\\s*$", example = "4.3")]
     version: String,
-    /// Optional profiles chosen.
+    /// Optional profiles chosen (`PA`, `PH`...).
     #[serde(default)]
     optional_profiles: Vec<String>,
     /// NRUs held (équivalence and héritage, classified by the engine).
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<NruText>)]
     nrus: Vec<String>,
     /// Additional components, each attached to chapters.
     #[serde(default)]
+    #[schema(max_items = 50)]
     additional_components: Vec<ComponentDto>,
     /// Commercial names.
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<CommercialName>)]
     commercial_names: Vec<String>,
 }
 
@@ -76,22 +93,27 @@ pub(crate) struct NewCandidatureBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepBody {
     /// The revision the change is based on (409 `stale_revision` if it changed since).
+    #[schema(minimum = 0)]
     revision: i64,
     /// The solution's id.
     solution: i64,
-    /// The candidate version.
+    /// The candidate version (`4.3.1`): segments separated by `.`, `-` or `_`.
+    #[schema(pattern = "^\\s*[^\\s._-]+([._-][^\\s._-]+)*\\s*$", example = "4.3")]
     version: String,
-    /// Optional profiles chosen.
+    /// Optional profiles chosen (`PA`, `PH`...).
     #[serde(default)]
     optional_profiles: Vec<String>,
     /// NRUs held.
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<NruText>)]
     nrus: Vec<String>,
     /// Additional components.
     #[serde(default)]
+    #[schema(max_items = 50)]
     additional_components: Vec<ComponentDto>,
     /// Commercial names.
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<CommercialName>)]
     commercial_names: Vec<String>,
 }
 
@@ -122,16 +144,33 @@ fn step_input(
 
 // ---- handlers -------------------------------------------------------------------------------
 
+/// The statuses the list can be filtered on (the query keeps the text, read by
+/// `CandidatureStatus::from_code`; this type states the closed set in the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "only its schema is used")]
+enum StatusFilter {
+    Draft,
+    Submitted,
+    InInstruction,
+    ComplementRequested,
+    Referenced,
+    Refused,
+}
+
 /// Filters of the candidature list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CandidatureFilters {
     /// Only this status (`draft`, `submitted`, `in_instruction`, `complement_requested`,
     /// `referenced`, `refused`).
+    #[param(value_type = Option<StatusFilter>, inline)]
     status: Option<String>,
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     page: Option<u32>,
     /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     size: Option<u32>,
 }
 
@@ -320,6 +359,7 @@ pub(crate) async fn plan(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmitBody {
     /// The revision the submission is based on.
+    #[schema(minimum = 0)]
     revision: i64,
     /// Submit even though some expected proofs have no file yet.
     #[serde(default)]
@@ -366,8 +406,10 @@ pub(crate) async fn submit(
 #[serde(deny_unknown_fields)]
 pub(crate) struct LateNrusBody {
     /// The revision the change is based on.
+    #[schema(minimum = 0)]
     revision: i64,
     /// The NRUs obtained since (a vague-2 équivalence NRU).
+    #[schema(min_items = 1, max_items = 50, value_type = Vec<NruText>)]
     nrus: Vec<String>,
 }
 

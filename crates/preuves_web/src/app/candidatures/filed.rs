@@ -8,7 +8,7 @@ use preuves_db::{
 };
 
 use crate::AppState;
-use crate::app::fields::{check, invalid, rejected};
+use crate::app::fields::{MAX_ITEMS, check, invalid, rejected};
 use crate::app::step::{malformed_nrus, parse_nrus};
 use crate::error::{AppError, ErrorItem};
 use crate::format::fr_number;
@@ -97,6 +97,8 @@ pub(crate) async fn late_nrus(
         errors.push(invalid("nrus", malformed_nrus(&bad)));
     } else if nrus.is_empty() {
         errors.push(invalid("nrus", "Saisissez le NRU obtenu depuis le dépôt."));
+    } else if input.nrus.len() > MAX_ITEMS {
+        errors.push(invalid("nrus", format!("{MAX_ITEMS} NRU au plus.")));
     }
     check(errors)?;
     let outcome = state

@@ -327,6 +327,16 @@ async fn late_nrus_need_a_filed_candidature_and_well_formed_nrus() {
         "{}",
         e.message()
     );
+    // At most as many NRUs as the document states (`maxItems`).
+    let many: Vec<String> = (0..=crate::app::fields::MAX_ITEMS)
+        .map(|i| format!("REF-DPI-2-{i:04}"))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let e = filed::late_nrus(&w.state, &w.alpha, &c, &input(&many))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(codes(&e), [("invalid_field", Some("nrus".to_owned()))]);
 }
 
 #[tokio::test]
